@@ -1,0 +1,37 @@
+# ariscale: one ARI for many Asterisks.  `make up` starts a cluster, `make test` runs the suite.
+SHELL := /bin/bash
+NODES ?= 2
+N ?= 2
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
+
+.PHONY: up down status logs test lint provision sync bench unit
+
+provision:
+	@bash deploy/scripts/provision.sh
+
+sync: provision
+	@$(UV) sync --frozen --quiet
+
+up: sync
+	@$(CLUSTER) up --nodes $(NODES)
+
+status:
+	@$(CLUSTER) status
+
+down:
+	@$(CLUSTER) down
+
+logs:
+	@$(CLUSTER) logs
+
+unit: sync
+	$(UV) run --frozen pytest tests/unit -q
+
+test: sync lint
+	$(UV) run --frozen pytest -q -p no:cacheprovider
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy

@@ -1,0 +1,76 @@
+"""``python -m ariscale_cluster up|status|down|logs``: what ``make up/status/down/logs`` run."""
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
+from ariscale_cluster.spec import ClusterSpec
+
+
+def print_table(rows: list[ComponentStatus]) -> None:
+    width = max(len(r.name) for r in rows)
+    addr_width = max(len(r.address) for r in rows)
+    print(f"{'component':<{width}}  {'address':<{addr_width}}  state")
+    for r in rows:
+        state = "healthy" if r.healthy else "DOWN"
+        origin = "" if r.managed else "  (reused)"
+        print(f"{r.name:<{width}}  {r.address:<{addr_width}}  {state}{origin}")
+
+
+def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
+    return ClusterSpec(
+        state_dir=args.state_dir.resolve(),
+        port_base=args.port_base,
+        node_count=args.nodes,
+        admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
+    )
+
+
+def loaded(state_dir: Path) -> Cluster | None:
+    if not (state_dir / "spec.json").exists():
+        print(f"no cluster in {state_dir}: run make up")
+        return None
+    return Cluster.load(state_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ariscale_cluster")
+    parser.add_argument("command", choices=["up", "status", "down", "logs"])
+    parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
+    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--port-base", type=int, default=20000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    if args.command == "up":
+        previous = loaded(args.state_dir) if (args.state_dir / "spec.json").exists() else None
+        if previous and previous.spec.node_count != args.nodes and previous.procs.components():
+            print(f"a cluster with {previous.spec.node_count} nodes is running: make down first")
+            return 1
+        try:
+            rows = Cluster(spec_from_args(args)).up()
+        except (ClusterError, ValueError) as exc:
+            print(f"make up failed: {exc}", file=sys.stderr)
+            return 1
+        print_table(rows)
+        print(f"\naddresses and credentials: {args.state_dir / 'env'}")
+        return 0
+
+    cluster = loaded(args.state_dir)
+    if cluster is None:
+        return 0 if args.command == "down" else 1
+    if args.command == "status":
+        rows = cluster.status()
+        print_table(rows)
+        return 0 if all(r.healthy for r in rows) else 1
+    if args.command == "down":
+        stopped = cluster.down()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return 0
+    for row in cluster.status():
+        print(f"{row.name:<12} {row.log or '(not started by ariscale)'}")
+    return 0

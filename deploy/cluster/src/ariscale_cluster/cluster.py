@@ -1,0 +1,220 @@
+"""Bring a whole native cluster up, report on it, take it down: used by ``make`` and by the tests."""
+
+import dataclasses
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, services
+from ariscale_cluster.processes import ProcessTable
+from ariscale_cluster.spec import ClusterSpec, NodeSpec
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = 60.0
+
+
+class ClusterError(RuntimeError):
+    """A component could not be started; the message names it and its log."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    address: str
+    healthy: Callable[[], bool]
+    start: Callable[[], None] | None  # None: not ours to start (a server we only reuse)
+    log: Path | None
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    address: str
+    healthy: bool
+    managed: bool
+    log: Path | None
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def http_ok(url: str, auth: tuple[str, str] | None = None) -> bool:
+    try:
+        return httpx.get(url, auth=auth, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class Cluster:
+    def __init__(self, spec: ClusterSpec) -> None:
+        self.spec = spec
+        self.procs = ProcessTable(spec.pid_dir, spec.log_dir)
+
+    # -- what the cluster is made of -------------------------------------------------------------
+
+    def components(self) -> list[Component]:
+        spec = self.spec
+        return [
+            self._redis(),
+            self._rabbitmq(),
+            Component(
+                "consul", spec.consul_url,
+                lambda: http_ok(f"{spec.consul_url}/v1/status/leader") and self._consul_has_leader(),
+                lambda: self._start("consul", consul.consul_argv(spec)),
+                self.procs.log_path("consul"),
+            ),
+            *(self._asterisk(node) for node in spec.nodes),
+            Component(
+                "kamailio", f"udp:127.0.0.1:{spec.sip_edge_port}",
+                lambda: self.procs.pid("kamailio") is not None
+                and kamailio.kamcmd(spec, "core.version").returncode == 0,
+                self._start_kamailio,
+                self.procs.log_path("kamailio"),
+            ),
+            *(self._service(s) for s in services.cluster_services(spec)),
+        ]  # fmt: skip
+
+    def _redis(self) -> Component:
+        spec = self.spec
+        return Component(
+            "redis", spec.redis_url, lambda: backing.redis_ok(spec.redis_url),
+            lambda: self._start("redis", backing.redis_server_argv(spec)),
+            self.procs.log_path("redis"),
+        )  # fmt: skip
+
+    def _rabbitmq(self) -> Component:
+        spec = self.spec
+        return Component(
+            "rabbitmq", f"{spec.amqp_host}:{spec.amqp_port} vhost {spec.amqp_vhost}",
+            lambda: backing.rabbitmq_ok(spec),
+            lambda: self._start("rabbitmq", ["rabbitmq-server"]),
+            self.procs.log_path("rabbitmq"),
+        )  # fmt: skip
+
+    def _asterisk(self, node: NodeSpec) -> Component:
+        spec = self.spec
+
+        def start() -> None:
+            asterisk.prepare_node(spec, node)
+            self._start(f"asterisk-{node.node_id}", asterisk.asterisk_argv(spec, node))
+
+        return Component(
+            f"asterisk-{node.node_id}", f"ARI {node.ari_url}  SIP {node.sip_address}",
+            lambda: http_ok(f"{node.ari_url}/asterisk/info", (spec.ari_user, spec.ari_password)),
+            start, asterisk.log_file(spec, node),
+        )  # fmt: skip
+
+    def _service(self, service: services.ServiceSpec) -> Component:
+        return Component(
+            service.component, service.url, lambda: http_ok(f"{service.url}/health"),
+            lambda: self._start(service.component, services.uvicorn_argv(service), service.env),
+            self.procs.log_path(service.component),
+        )  # fmt: skip
+
+    def _consul_has_leader(self) -> bool:
+        try:
+            return bool(httpx.get(f"{self.spec.consul_url}/v1/status/leader", timeout=2).json())
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def _start_kamailio(self) -> None:
+        cfg = kamailio.prepare(self.spec)
+        self._start("kamailio", kamailio.kamailio_argv(self.spec, cfg))
+
+    def _start(self, component: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.procs.stop(component)  # a stale process that is not healthy is replaced, not doubled
+        self.procs.start(component, argv, env)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def check_provisioned(self) -> None:
+        spec = self.spec
+        missing = [
+            what
+            for what, ok in (
+                (f"Asterisk rootfs {spec.rootfs}", (spec.rootfs / "usr/sbin/asterisk").exists()),
+                (f"Consul {spec.consul_bin}", spec.consul_bin.exists()),
+                ("kamailio", shutil.which("kamailio") is not None),
+                ("sipp", shutil.which("sipp") is not None),
+            )
+            if not ok
+        ]
+        if missing:
+            raise ClusterError(
+                f"not provisioned ({', '.join(missing)} missing): run deploy/scripts/provision.sh"
+            )
+
+    def up(self) -> list[ComponentStatus]:
+        """Start whatever is not healthy yet, in dependency order; leave healthy parts alone."""
+        self.check_provisioned()
+        self.spec.state_dir.mkdir(parents=True, exist_ok=True)
+        self._save_spec()
+        for component in self.components():
+            self._ensure(component)
+            if component.name == "rabbitmq":
+                # Before any service connects: they all expect the cluster's own vhost.
+                backing.ensure_vhost(self.spec)
+        envfile.write(self.spec.state_dir / "env", envfile.cluster_env(self.spec))
+        return self.status()
+
+    def _ensure(self, component: Component) -> None:
+        if component.healthy():
+            return
+        if component.start is None:
+            raise ClusterError(f"{component.name} at {component.address} is not reachable")
+        log.info("starting %s (%s)", component.name, component.address)
+        component.start()
+
+        def settled() -> bool:
+            return component.healthy() or self.procs.pid(component.name) is None
+
+        wait_until(settled, START_TIMEOUT)
+        if self.procs.pid(component.name) is None:
+            raise ClusterError(f"{component.name} exited at start; see its log: {component.log}")
+        if not component.healthy():
+            raise ClusterError(
+                f"{component.name} did not become healthy within {START_TIMEOUT:.0f} s;"
+                f" see its log: {component.log}"
+            )
+
+    def status(self) -> list[ComponentStatus]:
+        managed = set(self.procs.components())
+        return [
+            ComponentStatus(c.name, c.address, c.healthy(), c.name in managed, c.log)
+            for c in self.components()
+        ]
+
+    def down(self) -> list[str]:
+        """Stop every process this cluster started (by recorded pid), services first."""
+        stopped = []
+        order = [c.name for c in reversed(self.components())]
+        for name in order:
+            if self.procs.stop(name):
+                stopped.append(name)
+        return stopped
+
+    def _save_spec(self) -> None:
+        data = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self.spec).items()}
+        (self.spec.state_dir / "spec.json").write_text(json.dumps(data, indent=2))
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "Cluster":
+        """The cluster that ``up`` started from ``state_dir`` (its saved spec)."""
+        data = json.loads((state_dir / "spec.json").read_text())
+        for key in ("state_dir", "rootfs", "consul_bin"):
+            data[key] = Path(data[key])
+        return cls(ClusterSpec(**data))

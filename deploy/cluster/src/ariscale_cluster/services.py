@@ -1,0 +1,71 @@
+"""The project's own services (registry, gateway, conf_app, one node agent per node) under uvicorn."""
+
+import sys
+from dataclasses import dataclass
+
+from ariscale_cluster import kamailio
+from ariscale_cluster.spec import ClusterSpec, NodeSpec
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    component: str
+    factory: str  # "package.main:create_app"
+    port: int
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def shared_env(spec: ClusterSpec) -> dict[str, str]:
+    """Settings every service reads (each service's ``Settings`` ignores what it does not use)."""
+    return {
+        "ARISCALE_CONSUL__URL": spec.consul_url,
+        "ARISCALE_REDIS__URL": spec.redis_url,
+        "ARISCALE_REDIS__KEY_PREFIX": spec.redis_key_prefix,
+        "ARISCALE_AMQP__URL": spec.amqp_url,
+        "ARISCALE_ARI__USER": spec.ari_user,
+        "ARISCALE_ARI__PASSWORD": spec.ari_password,
+        "ARISCALE_ADMIN_TOKEN": spec.admin_token,
+        "ARISCALE_REGISTRY_URL": f"http://127.0.0.1:{spec.registry_port}",
+        "ARISCALE_GATEWAY_URL": f"http://127.0.0.1:{spec.gateway_port}",
+    }
+
+
+def node_agent(spec: ClusterSpec, node: NodeSpec) -> ServiceSpec:
+    return ServiceSpec(
+        component=f"agent-{node.node_id}",
+        factory="node_agent.main:create_app",
+        port=node.agent_port,
+        env={
+            **shared_env(spec),
+            "ARISCALE_NODE_ID": node.node_id,
+            "ARISCALE_ARI__URL": node.ari_url,
+            "ARISCALE_SIP_ADDRESS": node.sip_address,
+        },
+    )
+
+
+def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
+    env = shared_env(spec)
+    registry_env = {
+        **env,
+        "ARISCALE_DATABASE_URL": f"sqlite+aiosqlite:///{spec.state_dir / 'registry.db'}",
+        "ARISCALE_SIP_EDGE__DISPATCHER_LIST": str(kamailio.dispatcher_list(spec)),
+        "ARISCALE_SIP_EDGE__CTL_SOCKET": str(kamailio.ctl_socket(spec)),
+    }
+    return [
+        ServiceSpec("registry", "registry.main:create_app", spec.registry_port, registry_env),
+        *(node_agent(spec, node) for node in spec.nodes),
+        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env),
+        ServiceSpec("conf_app", "conf_app.main:create_app", spec.conf_app_port, env),
+    ]
+
+
+def uvicorn_argv(service: ServiceSpec) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", service.factory,
+        "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
+    ]  # fmt: skip

@@ -1,0 +1,17 @@
+"""The contract between a node's dialplan and its agent, written down once.
+
+* A dialed number reaches ``Stasis(<app>)`` through a global variable ``APP_<number>`` that the
+  node agent sets over ARI; the dialplan is never reloaded when apps change.
+* ``link-<bridge id>`` is the extension one node dials on another to carry a bridge across
+  nodes; the leg enters the internal ``LINK_APP`` with the bridge id as its argument.
+"""
+
+LINK_APP = "ariscale-link"
+LINK_EXTEN_PREFIX = "link-"
+INBOUND_CONTEXT = "ariscale-inbound"
+CLUSTER_ENDPOINT = "cluster"
+
+
+def app_variable(extension: str) -> str:
+    """Name of the global variable the dialplan reads to route ``extension``."""
+    return f"APP_{extension}"

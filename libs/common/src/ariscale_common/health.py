@@ -1,0 +1,58 @@
+"""Connection state as data: every long-lived link reports here, ``/health`` reads it."""
+
+import enum
+import logging
+import time
+
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+
+class LinkState(enum.StrEnum):
+    CONNECTING = "connecting"
+    UP = "up"
+    DOWN = "down"
+
+
+class LinkStatus(BaseModel):
+    state: LinkState
+    since: float
+    detail: str = ""
+
+
+class HealthReport(BaseModel):
+    service: str
+    status: str  # "ok" when every link is up, else "degraded"
+    links: dict[str, LinkStatus]
+
+
+class Health:
+    """Registry of named links (``ari:n1``, ``amqp``, ``redis`` …) and their current state."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._links: dict[str, LinkStatus] = {}
+
+    def set(self, link: str, state: LinkState, detail: str = "") -> None:
+        """Record a transition; log it only when the state actually changes."""
+        previous = self._links.get(link)
+        if previous is None or previous.state != state:
+            level = logging.WARNING if state is LinkState.DOWN else logging.INFO
+            log.log(level, "link %s: %s%s", link, state.value, f" ({detail})" if detail else "")
+            self._links[link] = LinkStatus(state=state, since=time.time(), detail=detail)
+        else:
+            previous.detail = detail
+
+    def forget(self, link: str) -> None:
+        self._links.pop(link, None)
+
+    def state(self, link: str) -> LinkState | None:
+        status = self._links.get(link)
+        return status.state if status else None
+
+    def report(self) -> HealthReport:
+        healthy = all(s.state is LinkState.UP for s in self._links.values())
+        return HealthReport(
+            service=self.service, status="ok" if healthy else "degraded", links=dict(self._links)
+        )

@@ -1,0 +1,1 @@
+"""ariscale conf app service."""

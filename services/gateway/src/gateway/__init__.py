@@ -1,0 +1,1 @@
+"""ariscale gateway service."""

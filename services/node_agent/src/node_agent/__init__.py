@@ -1,0 +1,1 @@
+"""ariscale node agent service."""
