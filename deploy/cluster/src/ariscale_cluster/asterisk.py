@@ -10,6 +10,7 @@ from ariscale_common.dialplan import (
     LINK_APP,
     LINK_EXTEN_PREFIX,
 )
+
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 # Loaded explicitly (autoload=no): a node starts in about a second and loads nothing surprising.
@@ -17,8 +18,10 @@ MODULES = """
 res_sorcery_config res_sorcery_memory res_sorcery_astdb res_timing_timerfd
 res_pjproject res_pjsip res_pjsip_session res_pjsip_sdp_rtp res_pjsip_endpoint_identifier_ip
 res_pjsip_caller_id res_pjsip_dtmf_info res_pjsip_nat res_pjsip_rfc3326 res_pjsip_header_funcs
-res_pjsip_logger res_pjsip_dlg_options chan_pjsip res_rtp_asterisk res_rtp_multicast chan_rtp
-chan_bridge_media res_http_websocket res_websocket_client res_ari res_ari_model res_ari_applications res_ari_asterisk res_ari_bridges
+res_pjsip_logger res_pjsip_dlg_options res_pjsip_pubsub res_pjsip_authenticator_digest
+res_pjsip_outbound_authenticator_digest chan_pjsip res_rtp_asterisk res_rtp_multicast chan_rtp
+chan_bridge_media res_http_websocket res_websocket_client res_ari res_ari_model
+res_ari_applications res_ari_asterisk res_ari_bridges
 res_ari_channels res_ari_device_states res_ari_endpoints res_ari_events res_ari_playbacks
 res_ari_recordings res_ari_sounds res_stasis res_stasis_answer res_stasis_playback
 res_stasis_recording res_stasis_snoop res_stasis_device_state app_stasis
@@ -57,8 +60,7 @@ systemname = {node.node_id}
 entityid = 02:{entity[:2]}:{entity[2:4]}:00:00:{node.index:02x}
 verbose = 1
 """,
-        "modules.conf": "[modules]\nautoload = no\n"
-        + "".join(f"load => {m}.so\n" for m in MODULES),
+        "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load => {m}.so\n" for m in MODULES),
         "logger.conf": "[general]\ndateformat = %F %T.%3q\n[logfiles]\n"
         "messages.log => notice,warning,error,verbose(1)\n",
         "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {node.ari_port}\n",
@@ -115,7 +117,18 @@ exten => _[0-9*#+]!,1,GotoIf($["${{APP_${{EXTEN}}}}" = ""]?unknown)
         "cdr.conf": "[general]\nenable = no\n",
         "cel.conf": "[general]\nenable = no\n",
         # Present but empty: the core warns about each one it cannot find.
-        **{name: "" for name in ("features.conf", "acl.conf", "udptl.conf", "pjproject.conf", "ccss.conf")},
+        **{
+            name: ""
+            for name in (
+                "features.conf",
+                "acl.conf",
+                "udptl.conf",
+                "pjproject.conf",
+                "ccss.conf",
+                "manager.conf",
+                "websocket_client.conf",
+            )
+        },
     }
 
 

@@ -15,6 +15,8 @@ class ProcessTable:
     def __init__(self, pid_dir: Path, log_dir: Path) -> None:
         self.pid_dir = pid_dir
         self.log_dir = log_dir
+        # Our own children: kept so they can be reaped (no zombies, no ResourceWarning).
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     def log_path(self, component: str) -> Path:
         return self.log_dir / f"{component}.log"
@@ -52,6 +54,7 @@ class ProcessTable:
                 start_new_session=True,
             )
         (self.pid_dir / f"{component}.pid").write_text(f"{proc.pid}\n")
+        self._children[component] = proc
         return proc.pid
 
     def stop(self, component: str, timeout: float = 10.0) -> bool:
@@ -66,7 +69,14 @@ class ProcessTable:
             time.sleep(0.1)
         if _alive(pid):
             _signal_group(pid, signal.SIGKILL)
+        self._reap(component)
         return True
+
+    def _reap(self, component: str) -> None:
+        child = self._children.pop(component, None)
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
 
     def kill(self, component: str) -> None:
         """SIGKILL without clean-up, as a crash would; the pid file stays so status shows it dead."""
@@ -76,6 +86,7 @@ class ProcessTable:
         deadline = time.monotonic() + 10
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
+        self._reap(component)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

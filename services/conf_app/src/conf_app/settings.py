@@ -1,8 +1,7 @@
 """The conference app's settings, read once from the environment (``ARISCALE_*``)."""
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from ariscale_common import LogSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):

@@ -1,8 +1,7 @@
 """The gateway's settings, read once from the environment (``ARISCALE_*``)."""
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings, RedisSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):

@@ -1,8 +1,7 @@
 """``GET /health``: the service and the state of each of its connections."""
 
-from fastapi import APIRouter, Request
-
 from ariscale_common import Health, HealthReport
+from fastapi import APIRouter, Request
 
 router = APIRouter(tags=["health"])
 

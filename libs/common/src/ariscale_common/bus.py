@@ -1,0 +1,47 @@
+"""The Stasis event bus, written down once: exchange, routing keys, who publishes, who consumes.
+
+Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
+
+    stasis.app.<app>.<node id>.<EventType>        e.g. stasis.app.conf.n1.StasisStart
+
+* Publisher: the node agent of ``<node id>``, one message per ARI event, body = the event's JSON
+  exactly as Asterisk sent it, persistent, with publisher confirms.
+* Consumers: the gateway binds ``stasis.app.<app>.#`` per app (all nodes, all events); tests and
+  tools may bind narrower keys. Events for the internal link app use ``<app>`` = ``ariscale-link``.
+
+Nobody else builds these strings: use the functions below.
+"""
+
+STASIS_EXCHANGE = "ariscale.stasis"
+STASIS_EXCHANGE_TYPE = "topic"
+_PREFIX = "stasis.app"
+
+
+def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
+    """Key one node agent publishes one event under."""
+    return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.{_word(event_type)}"
+
+
+def app_binding(app: str) -> str:
+    """Binding that receives every event of ``app`` from every node."""
+    return f"{_PREFIX}.{_word(app)}.#"
+
+
+def app_node_binding(app: str, node_id: str) -> str:
+    """Binding that receives every event of ``app`` from one node."""
+    return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.*"
+
+
+def parse_routing_key(key: str) -> tuple[str, str, str]:
+    """``(app, node_id, event_type)`` of a stasis routing key; ValueError if it is not one."""
+    parts = key.split(".")
+    if len(parts) != 5 or ".".join(parts[:2]) != _PREFIX:
+        raise ValueError(f"not a stasis routing key: {key!r}")
+    return parts[2], parts[3], parts[4]
+
+
+def _word(value: str) -> str:
+    # App names are [A-Za-z0-9_-]: a dot or a wildcard would change the key's meaning.
+    if not value or any(c in value for c in ".*#"):
+        raise ValueError(f"invalid routing key word: {value!r}")
+    return value

@@ -1,0 +1,42 @@
+"""What lives in Consul, written down once: the node service and the KV layout.
+
+* Service ``asterisk``: one instance per node, service id = node id, meta ``ari_url``,
+  ``sip_address``, ``asterisk_version``; a TTL check the node agent passes while ARI answers.
+* KV ``<prefix>apps/<name>``: JSON :class:`AppRecord`, mirrored from the registry's database
+  (the database is the truth; the registry re-syncs the KV at start).
+* KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls).
+"""
+
+from pydantic import BaseModel
+
+NODE_SERVICE = "asterisk"
+
+
+class AppRecord(BaseModel):
+    """An application as the nodes see it: enough to subscribe and to route dialed numbers."""
+
+    name: str
+    extensions: list[str] = []
+    enabled: bool = True
+
+
+class NodeMeta(BaseModel):
+    ari_url: str
+    sip_address: str
+    asterisk_version: str = ""
+
+
+def apps_prefix(kv_prefix: str) -> str:
+    return f"{kv_prefix}apps/"
+
+
+def app_key(kv_prefix: str, name: str) -> str:
+    return f"{apps_prefix(kv_prefix)}{name}"
+
+
+def drained_prefix(kv_prefix: str) -> str:
+    return f"{kv_prefix}drained/"
+
+
+def drained_key(kv_prefix: str, node_id: str) -> str:
+    return f"{drained_prefix(kv_prefix)}{node_id}"

@@ -1,0 +1,83 @@
+"""The end-to-end level: one real cluster for the whole session, isolated from ``make up``.
+
+Own ports (base 23000, or ARISCALE_TEST_PORT_BASE), own state dir and Consul agent, own RabbitMQ
+vhost, own Redis database and key prefix. Torn down at the end of the session.
+"""
+
+import os
+import secrets
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from ariscale_cluster import Cluster, ClusterSpec, backing
+from ariscale_cluster.envfile import cluster_env
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    state_dir = Path(tempfile.mkdtemp(prefix="ariscale-test-"))
+    spec = ClusterSpec(
+        state_dir=state_dir,
+        port_base=int(os.environ.get("ARISCALE_TEST_PORT_BASE", "23000")),
+        node_count=2,
+        redis_url="redis://127.0.0.1:6379/2",
+        redis_key_prefix=f"ariscale-test-{uuid.uuid4().hex[:6]}:",
+        amqp_vhost="ariscale-test",
+        admin_token=secrets.token_urlsafe(16),
+    )
+    cluster = Cluster(spec)
+    try:
+        cluster.up()
+        yield cluster
+    finally:
+        cluster.down()
+        backing.delete_vhost(spec)
+        _forget_redis_keys(spec)
+        shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cluster_env_vars(cluster: Cluster) -> dict[str, str]:
+    """The same KEY=VALUE set ``make up`` writes to ``.cluster/env``."""
+    return cluster_env(cluster.spec)
+
+
+@pytest.fixture(scope="session")
+def ari_auth(cluster: Cluster) -> tuple[str, str]:
+    return (cluster.spec.ari_user, cluster.spec.ari_password)
+
+
+@pytest.fixture(scope="session")
+def node_aris(cluster: Cluster) -> dict[str, str]:
+    return {node.node_id: node.ari_url for node in cluster.spec.nodes}
+
+
+@pytest.fixture(scope="session")
+def sip_edge(cluster: Cluster) -> str:
+    return f"127.0.0.1:{cluster.spec.sip_edge_port}"
+
+
+@pytest.fixture
+def app_name() -> str:
+    """A fresh app name per test, so tests never see each other's events."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def extension() -> str:
+    """A fresh dialed number per test."""
+    return f"9{secrets.randbelow(10**6):06d}"
+
+
+def _forget_redis_keys(spec: ClusterSpec) -> None:
+    client = redis.Redis.from_url(spec.redis_url)
+    with client:
+        keys = list(client.scan_iter(match=f"{spec.redis_key_prefix}*"))
+        if keys:
+            client.delete(*keys)

@@ -1,0 +1,82 @@
+"""Plain ARI access for tests: REST with httpx, events with a websocket per node."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import websockets
+
+
+@dataclass
+class NodeEvents:
+    """Every event one node sent for one app, with the node id attached."""
+
+    node_id: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class StasisWatcher:
+    """Subscribes ``app`` on every given node's ARI; optionally answers each call it sees."""
+
+    def __init__(self, nodes: dict[str, str], user: str, password: str, app: str, answer: bool = True):
+        self.nodes = nodes  # node id -> ARI base URL (http://host:port/ari)
+        self.auth = (user, password)
+        self.app = app
+        self.answer = answer
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = 0
+
+    def of_type(self, event_type: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(node, ev) for node, ev in self.events if ev.get("type") == event_type]
+
+    async def _watch(self, node_id: str, ari_url: str) -> None:
+        ws_url = ari_url.replace("http://", "ws://") + f"/events?app={self.app}"
+        headers = {"Authorization": httpx.BasicAuth(*self.auth)._auth_header}
+        async with (
+            websockets.connect(ws_url, additional_headers=headers) as ws,
+            httpx.AsyncClient(base_url=ari_url, auth=self.auth, timeout=5) as rest,
+        ):
+            self._connected += 1
+            async for raw in ws:
+                event = json.loads(raw)
+                self.events.append((node_id, event))
+                if self.answer and event.get("type") == "StasisStart":
+                    await rest.post(f"/channels/{event['channel']['id']}/answer")
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["StasisWatcher"]:
+        self._tasks = [asyncio.create_task(self._watch(n, url)) for n, url in self.nodes.items()]
+        try:
+            for _ in range(100):
+                if self._connected == len(self.nodes):
+                    break
+                for task in self._tasks:
+                    if task.done():
+                        task.result()  # re-raise a connection failure now
+                await asyncio.sleep(0.05)
+            yield self
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def set_global(ari_url: str, auth: tuple[str, str], variable: str, value: str) -> None:
+    async with httpx.AsyncClient(auth=auth, timeout=5) as client:
+        response = await client.post(
+            f"{ari_url}/asterisk/variable", params={"variable": variable, "value": value}
+        )
+        response.raise_for_status()
+
+
+async def list_channels(ari_url: str, auth: tuple[str, str]) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(auth=auth, timeout=5) as client:
+        response = await client.get(f"{ari_url}/channels")
+        response.raise_for_status()
+        channels: list[dict[str, Any]] = response.json()
+        return channels

@@ -1,0 +1,61 @@
+"""Real SIP calls from sipp (Debian's sip-tester), run as a subprocess."""
+
+import asyncio
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+SCENARIOS = Path(__file__).parent.parent / "e2e" / "scenarios"
+
+
+@dataclass(frozen=True)
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    output: str
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cumulative(output: str, label: str) -> int:
+    matches = re.findall(rf"{label}\s*\|\s*\d+\s*\|\s*(\d+)", output)
+    return int(matches[-1]) if matches else 0
+
+
+async def place_calls(
+    target: str,
+    extension: str,
+    calls: int = 1,
+    rate: float = 10,
+    hold_ms: int = 1000,
+    scenario: str | None = None,
+    timeout: float = 60,
+    extra: list[str] | None = None,
+) -> SippResult:
+    """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end."""
+    port = free_udp_port()
+    argv = [
+        "sipp", target, "-s", extension,
+        "-sf", str(SCENARIOS / (scenario or "uac.xml")),
+        "-m", str(calls), "-l", str(calls), "-r", str(rate), "-d", str(hold_ms),
+        "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
+        "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-nd", "-max_retrans", "3",
+        *(extra or []),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd="/tmp"
+    )
+    raw, _ = await asyncio.wait_for(proc.communicate(), timeout + 15)
+    output = raw.decode(errors="replace")
+    return SippResult(
+        returncode=proc.returncode if proc.returncode is not None else -1,
+        successful=_cumulative(output, "Successful call"),
+        failed=_cumulative(output, "Failed call"),
+        output=output,
+    )
