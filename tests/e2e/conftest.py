@@ -21,13 +21,14 @@ from ariscale_cluster.envfile import cluster_env
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     state_dir = Path(tempfile.mkdtemp(prefix="ariscale-test-"))
+    port_base = int(os.environ.get("ARISCALE_TEST_PORT_BASE", "23000"))
     spec = ClusterSpec(
         state_dir=state_dir,
-        port_base=int(os.environ.get("ARISCALE_TEST_PORT_BASE", "23000")),
+        port_base=port_base,
         node_count=2,
         redis_url="redis://127.0.0.1:6379/2",
         redis_key_prefix=f"ariscale-test-{uuid.uuid4().hex[:6]}:",
-        amqp_vhost="ariscale-test",
+        amqp_vhost=f"ariscale-test-{port_base}",
         admin_token=secrets.token_urlsafe(16),
     )
     cluster = Cluster(spec)

@@ -1,0 +1,55 @@
+"""A small async client for one Asterisk node's ARI REST interface."""
+
+from typing import Any
+
+import httpx
+
+
+class AriError(Exception):
+    """ARI answered with an error status, or could not be reached (``status`` is None then)."""
+
+    def __init__(self, status: int | None, message: str, url: str) -> None:
+        super().__init__(f"ARI {url}: {status or 'unreachable'} {message}")
+        self.status = status
+        self.message = message
+        self.url = url
+
+
+class AriClient:
+    """REST calls against ``base_url`` (``http://host:port/ari``) with basic auth."""
+
+    def __init__(self, base_url: str, user: str, password: str, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, auth=(user, password), timeout=timeout)
+
+    async def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None
+    ) -> Any:
+        """Send one request; return the decoded JSON body (None when empty); raise AriError."""
+        try:
+            response = await self._http.request(method, path, params=params, json=json)
+        except httpx.HTTPError as exc:
+            raise AriError(None, str(exc) or type(exc).__name__, f"{self.base_url}{path}") from exc
+        if response.status_code >= 400:
+            raise AriError(response.status_code, _error_message(response), f"{self.base_url}{path}")
+        return response.json() if response.content else None
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        return await self.request("POST", path, params=params, json=json)
+
+    async def delete(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.request("DELETE", path, params=params)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()
+    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
