@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
 

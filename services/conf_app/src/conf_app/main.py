@@ -3,9 +3,9 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ariscale_common import Health, configure_logging
 from fastapi import FastAPI
 
+from ariscale_common import Health, configure_logging
 from conf_app.api import health
 from conf_app.settings import Settings
 

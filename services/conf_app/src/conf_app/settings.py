@@ -1,7 +1,8 @@
 """The conference app's settings, read once from the environment (``ARISCALE_*``)."""
 
-from ariscale_common import LogSettings
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ariscale_common import LogSettings
 
 
 class Settings(BaseSettings):

@@ -1,7 +1,8 @@
 """The gateway's settings, read once from the environment (``ARISCALE_*``)."""
 
-from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings, RedisSettings
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings, RedisSettings
 
 
 class Settings(BaseSettings):

@@ -3,9 +3,9 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ariscale_common import Health, configure_logging
 from fastapi import FastAPI
 
+from ariscale_common import Health, configure_logging
 from node_agent.api import health
 from node_agent.settings import Settings
 

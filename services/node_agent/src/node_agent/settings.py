@@ -1,7 +1,8 @@
 """The node agent's settings, read once from the environment (``ARISCALE_*``)."""
 
-from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings
 
 
 class Settings(BaseSettings):
