@@ -17,7 +17,11 @@ class AppRecord(BaseModel):
 
     name: str
     extensions: list[str] = []
+    # False: nodes stop routing the app's extensions and the gateway refuses its credentials.
     enabled: bool = True
+    # The app's ARI password as ariscale_common.passwords.hash_password stored it; the gateway
+    # checks app logins with passwords.verify_password against it. Never the password itself.
+    password_hash: str = ""
 
 
 class NodeMeta(BaseModel):

@@ -11,6 +11,12 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     amqp: AmqpSettings = AmqpSettings()
     consul: ConsulSettings = ConsulSettings()
-    ari: AriSettings = AriSettings()
+    ari: AriSettings = AriSettings()  # credentials the gateway uses on every node's ARI
     log: LogSettings = LogSettings()
     registry_url: str = "http://127.0.0.1:20000"
+    # A call whose app has no connected instance is hung up after this long, not left ringing.
+    hangup_grace_seconds: float = 5.0
+    # Timeout of one ARI request to a node.
+    node_timeout_seconds: float = 10.0
+    # Unique per gateway process when several run side by side (default: host:port:pid).
+    gateway_id: str = ""
