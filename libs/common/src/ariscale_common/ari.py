@@ -34,6 +34,18 @@ class AriClient:
             raise AriError(response.status_code, _error_message(response), f"{self.base_url}{path}")
         return response.json() if response.content else None
 
+    async def send(
+        self, method: str, path: str, params: list[tuple[str, str]], content: bytes | None, content_type: str
+    ) -> httpx.Response:
+        """Pass a request through unchanged; any status comes back, only unreachable raises AriError."""
+        headers = {"Content-Type": content_type} if content else {}
+        try:
+            return await self._http.request(
+                method, path, params=tuple(params), content=content, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise AriError(None, str(exc) or type(exc).__name__, f"{self.base_url}{path}") from exc
+
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self.request("GET", path, params=params)
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from gateway.auth import Authenticator
+from gateway.forwarding import AriGateway
 
 
 def get_authenticator(request: Request) -> Authenticator:
@@ -22,3 +23,11 @@ async def current_app(
 
 
 CurrentApp = Annotated[str, Depends(current_app)]
+
+
+def get_ari_gateway(request: Request) -> AriGateway:
+    gateway: AriGateway = request.app.state.ari
+    return gateway
+
+
+AriGatewayDep = Annotated[AriGateway, Depends(get_ari_gateway)]

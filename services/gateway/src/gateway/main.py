@@ -10,9 +10,11 @@ from redis.asyncio import Redis
 
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.errors import install_error_handlers
-from gateway.api import health
+from gateway.api import ari, docs, health
 from gateway.auth import Authenticator
 from gateway.consul_watch import ConsulWatch
+from gateway.forwarding import AriGateway
+from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import OwnershipStore
 from gateway.settings import Settings
@@ -35,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health = checker
         app.state.watch = watch
         app.state.nodes = nodes
-        app.state.ownership = OwnershipStore(redis, settings.redis.key_prefix)
+        ownership = OwnershipStore(redis, settings.redis.key_prefix)
+        app.state.ownership = ownership
+        app.state.ari = AriGateway(ownership, Locator(ownership, nodes), nodes)
         app.state.authenticator = Authenticator(watch)
         checker.set("redis", LinkState.UP if await _redis_ok(redis) else LinkState.DOWN)
         try:
@@ -48,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.include_router(ari.build_router())
     return app
 
 
