@@ -9,9 +9,11 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -83,3 +85,44 @@ def _forget_redis_keys(spec: ClusterSpec) -> None:
         keys = list(client.scan_iter(match=f"{spec.redis_key_prefix}*"))
         if keys:
             client.delete(*keys)
+
+
+# -- apps registered through the registry, as an operator would -----------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    name: str
+    password: str
+    extension: str
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.name, self.password)
+
+
+@pytest.fixture
+async def registry(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin client of the cluster's registry."""
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{cluster.spec.registry_port}",
+        headers={"Authorization": f"Bearer {cluster.spec.admin_token}"},
+        timeout=10,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def registered_app(
+    registry: httpx.AsyncClient, app_name: str, extension: str
+) -> AsyncIterator[RegisteredApp]:
+    """A fresh app with one extension, registered for the test and deleted after it."""
+    response = await registry.post("/apps", json={"name": app_name, "extensions": [extension]})
+    assert response.status_code == 201, response.text
+    yield RegisteredApp(app_name, response.json()["credentials"]["password"], extension)
+    await registry.delete(f"/apps/{app_name}")
+
+
+@pytest.fixture
+def gateway_url(cluster: Cluster) -> str:
+    return f"http://127.0.0.1:{cluster.spec.gateway_port}"

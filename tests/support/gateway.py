@@ -1,0 +1,19 @@
+"""A second gateway process next to the cluster's, for tests of gateways side by side."""
+
+from ariscale_cluster import Cluster
+from ariscale_cluster.cluster import http_ok, wait_until
+from ariscale_cluster.services import ServiceSpec, cluster_services, uvicorn_argv
+
+
+def start_extra_gateway(cluster: Cluster, port: int) -> str:
+    """Start another gateway on ``port`` with the cluster's settings; return its URL."""
+    base = next(s for s in cluster_services(cluster.spec) if s.component == "gateway")
+    extra = ServiceSpec("gateway-2", base.factory, port, base.env)
+    cluster.procs.start(extra.component, uvicorn_argv(extra), extra.env)
+    if not wait_until(lambda: http_ok(f"{extra.url}/health"), 30):
+        raise AssertionError(f"second gateway did not start: {cluster.procs.log_path(extra.component)}")
+    return extra.url
+
+
+def stop_extra_gateway(cluster: Cluster) -> None:
+    cluster.procs.stop("gateway-2")
