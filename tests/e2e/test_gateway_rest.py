@@ -141,7 +141,9 @@ async def test_two_gateways_create_one_bridge_for_one_id(
                 answers = await asyncio.gather(
                     *(g.post(f"/bridges/{bridge_id}", params={"type": "mixing"}) for g in (gw, gw2, gw, gw2))
                 )
-                assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+                # As on one Asterisk: the first creation wins, the others hear 409 (already exists).
+                statuses = sorted(a.status_code for a in answers)
+                assert statuses[0] == 200 and set(statuses) <= {200, 409}, [a.text for a in answers]
                 holders = await nodes_holding_bridge(node_aris, ari_auth, bridge_id)
                 assert len(holders) == 1, (bridge_id, holders)
                 # either gateway reaches it, wherever it was created

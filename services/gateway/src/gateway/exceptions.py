@@ -24,3 +24,9 @@ class NoNode(ServiceUnavailable):
 class IdInUse(ApiError):
     status = 409
     error_id = "id-in-use"
+
+
+class LinkFailed(ServiceUnavailable):
+    """A member on another node could not be joined to the bridge (the link leg failed)."""
+
+    error_id = "link-failed"

@@ -8,6 +8,7 @@ did not exist), a dead owner node (404), no node at all (503).
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,8 +16,10 @@ import httpx
 
 from ariscale_common.ari import AriError
 from gateway import placement
+from gateway.bridges import CrossNodeBridges
 from gateway.consul_watch import Node
-from gateway.exceptions import AdminOnly, IdInUse, NoNode, NotYourApp, ResourceNotFound
+from gateway.exceptions import AdminOnly, IdInUse, LinkFailed, NoNode, NotYourApp, ResourceNotFound
+from gateway.links import RESERVED_PREFIX, app_bridge_id
 from gateway.listing import merge_application, merge_lists
 from gateway.locate import APP_VARIABLE, Locator
 from gateway.nodes import NodeClients
@@ -78,10 +81,20 @@ class AriAnswer:
 
 
 class AriGateway:
-    def __init__(self, ownership: OwnershipStore, locator: Locator, nodes: NodeClients) -> None:
+    def __init__(
+        self, ownership: OwnershipStore, locator: Locator, nodes: NodeClients, bridges: CrossNodeBridges
+    ) -> None:
         self._ownership = ownership
         self._locator = locator
         self._nodes = nodes
+        self._bridges = bridges
+        # Bridge operations that must see every node the bridge spans.
+        self._spanning: dict[str, Callable[[AriCall, Node, str], Awaitable[AriAnswer]]] = {
+            "addChannel": self._add_channel,
+            "removeChannel": self._remove_channel,
+            "destroy": self._destroy_bridge,
+            "get": self._get_bridge,
+        }
 
     async def handle(self, call: AriCall) -> AriAnswer:
         self._check_app_params(call)
@@ -100,6 +113,9 @@ class AriGateway:
     async def _owner(self, call: AriCall) -> AriAnswer:
         kind, resource_id = self._routed_resource(call)
         node = await self._owning_node(call.app, kind, resource_id)
+        spanning = self._spanning.get(call.op.nickname) if kind is Kind.BRIDGE else None
+        if spanning is not None:
+            return await spanning(call, node, resource_id)
         answer = await self._send_or_forget(node, call, kind, resource_id)
         if answer.ok and call.plan.creates is not None:
             created = answer.decoded() or {}
@@ -113,6 +129,8 @@ class AriGateway:
         assert kind is not None and call.plan.id_param is not None
         node = await self._related_node(call) or await self._least_loaded()
         wanted_id = call.path_params.get(call.plan.id_param) or call.query_value(call.plan.id_param)
+        if wanted_id and wanted_id.startswith(RESERVED_PREFIX):
+            return AriAnswer.json(400, {"message": f"ids starting with {RESERVED_PREFIX!r} are reserved"})
         claimed = False
         if wanted_id:
             winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, call.app))
@@ -136,7 +154,10 @@ class AriGateway:
         if call.path == "/channels":
             items = await self._only_app(call.app, Kind.CHANNEL, [i for a in answers for i in a])
         elif call.path == "/bridges":
-            items = await self._only_app(call.app, Kind.BRIDGE, [i for a in answers for i in a])
+            found = [i for a in answers for i in a if app_bridge_id(str(i.get("id"))) is None]
+            items = [
+                await self._bridges.members(b) for b in await self._only_app(call.app, Kind.BRIDGE, found)
+            ]
         elif call.path == "/recordings/stored":
             items = await self._only_app(call.app, Kind.STORED, merge_lists(call.path, answers), "name")
         elif call.path == "/applications":
@@ -175,6 +196,58 @@ class AriGateway:
         if not answers:
             raise NoNode("no Asterisk node answered")
         return next((a for a in answers if not a.ok), answers[0])
+
+    # -- bridges spanning nodes -----------------------------------------------------------------
+
+    async def _add_channel(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
+        groups, extra = await self._members_by_node(call)
+        if groups is None:
+            return AriAnswer.json(400, {"message": "Channel not found"})
+        local = groups.pop(home.node_id, None)
+        if local:
+            answer = await self._send(home, replace(call, query=[("channel", ",".join(local)), *extra]))
+            if not answer.ok:
+                return answer
+        for node_id, channel_ids in groups.items():
+            problem = await self._bridges.add_remote(bridge_id, home, node_id, channel_ids, extra)
+            if problem:
+                log.error(
+                    "app %s: adding %s to bridge %s failed: %s", call.app, channel_ids, bridge_id, problem
+                )
+                raise LinkFailed(problem)
+        return AriAnswer(204, b"")
+
+    async def _remove_channel(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
+        groups, _ = await self._members_by_node(call)
+        if groups is None:
+            return AriAnswer.json(400, {"message": "Channel not found"})
+        local = groups.pop(home.node_id, None)
+        if local:
+            answer = await self._send(home, replace(call, query=[("channel", ",".join(local))]))
+            if not answer.ok:
+                return answer
+        for node_id, channel_ids in groups.items():
+            if await self._bridges.remove_remote(bridge_id, node_id, channel_ids):
+                return AriAnswer.json(422, {"message": "Channel not in this bridge"})
+        return AriAnswer(204, b"")
+
+    async def _destroy_bridge(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
+        await self._bridges.destroy_links(bridge_id)
+        return await self._send_or_forget(home, call, Kind.BRIDGE, bridge_id)
+
+    async def _get_bridge(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
+        answer = await self._send_or_forget(home, call, Kind.BRIDGE, bridge_id)
+        bridge = answer.decoded() if answer.ok else None
+        return (
+            AriAnswer.json(200, await self._bridges.members(bridge)) if isinstance(bridge, dict) else answer
+        )
+
+    async def _members_by_node(
+        self, call: AriCall
+    ) -> tuple[dict[str, list[str]] | None, list[tuple[str, str]]]:
+        channel_ids = [c for c in (call.query_value("channel") or "").split(",") if c]
+        extra = [(k, v) for k, v in call.query if k != "channel"]
+        return await self._bridges.group_by_node(call.app, channel_ids), extra
 
     # -- pieces ----------------------------------------------------------------------------------
 

@@ -12,8 +12,10 @@ from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.errors import install_error_handlers
 from gateway.api import ari, docs, health
 from gateway.auth import Authenticator
+from gateway.bridges import CrossNodeBridges
 from gateway.consul_watch import ConsulWatch
 from gateway.forwarding import AriGateway
+from gateway.linking import Linker, LinkStore
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import OwnershipStore
@@ -39,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.nodes = nodes
         ownership = OwnershipStore(redis, settings.redis.key_prefix)
         app.state.ownership = ownership
-        app.state.ari = AriGateway(ownership, Locator(ownership, nodes), nodes)
+        locator = Locator(ownership, nodes)
+        linker = Linker(LinkStore(redis, settings.redis.key_prefix), nodes)
+        app.state.linker = linker
+        app.state.ari = AriGateway(ownership, locator, nodes, CrossNodeBridges(linker, locator, nodes))
         app.state.authenticator = Authenticator(watch)
         checker.set("redis", LinkState.UP if await _redis_ok(redis) else LinkState.DOWN)
         try:
