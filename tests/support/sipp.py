@@ -3,6 +3,7 @@
 import asyncio
 import re
 import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,22 @@ class SippResult:
     successful: int
     failed: int
     output: str
+
+
+def _tone_scenario(tone: Path) -> Path:
+    """uac_tone.xml with the tone's path filled in (sipp does not substitute inside exec).
+
+    The caller's number is the tone file's stem ("tone-1000"), so a test can tell callers apart.
+    """
+    text = (
+        (SCENARIOS / "uac_tone.xml")
+        .read_text()
+        .replace("[field0]", str(tone))
+        .replace("sipp <sip:sipp@", f"{tone.stem} <sip:{tone.stem}@")
+    )
+    path = Path(tempfile.gettempdir()) / f"ariscale-uac-tone-{tone.stem}.xml"
+    path.write_text(text)
+    return path
 
 
 def free_udp_port() -> int:
@@ -37,12 +54,19 @@ async def place_calls(
     scenario: str | None = None,
     timeout: float = 60,
     extra: list[str] | None = None,
+    tone: Path | None = None,
 ) -> SippResult:
-    """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end."""
+    """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end.
+
+    With ``tone`` (a raw µ-law file), each call sends it as RTP once answered.
+    """
     port = free_udp_port()
+    scenario_file = SCENARIOS / (scenario or "uac.xml")
+    if tone is not None:
+        scenario_file = _tone_scenario(tone)
     argv = [
         "sipp", target, "-s", extension,
-        "-sf", str(SCENARIOS / (scenario or "uac.xml")),
+        "-sf", str(scenario_file),
         "-m", str(calls), "-l", str(calls), "-r", str(rate), "-d", str(hold_ms),
         "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-nd", "-max_retrans", "3",
