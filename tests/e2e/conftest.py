@@ -9,13 +9,15 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+
+from tests.support.consul_kv import ConsulApps
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +84,16 @@ def _forget_redis_keys(spec: ClusterSpec) -> None:
         keys = list(client.scan_iter(match=f"{spec.redis_key_prefix}*"))
         if keys:
             client.delete(*keys)
+
+
+# -- node agent -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def consul_apps(cluster: Cluster) -> AsyncIterator[ConsulApps]:
+    """Apps put straight into the cluster's Consul KV; deleted again after the test."""
+    apps = ConsulApps(cluster.spec.consul_url)
+    try:
+        yield apps
+    finally:
+        await apps.aclose()
