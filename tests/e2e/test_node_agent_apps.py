@@ -3,37 +3,15 @@ deleting it makes every node refuse its number and its events stop."""
 
 import time
 from functools import partial
-from typing import Any
 
-import httpx
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
-from ariscale_common.dialplan import app_variable
 
 from tests.support.consul_kv import ConsulApps
+from tests.support.node_agent import forgotten, served
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap, answering_from_bus
 from tests.support.waiting import until
-
-
-async def ari_get(ari_url: str, auth: tuple[str, str], path: str, **params: str) -> Any:
-    async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-        response = await client.get(f"{ari_url}{path}", params=params)
-        response.raise_for_status()
-        return response.json()
-
-
-async def served(ari_url: str, auth: tuple[str, str], app: str, extension: str) -> bool:
-    """The node has ``app`` subscribed and routes ``extension`` to it."""
-    apps = {a["name"] for a in await ari_get(ari_url, auth, "/applications")}
-    variable = await ari_get(ari_url, auth, "/asterisk/variable", variable=app_variable(extension))
-    return app in apps and variable["value"] == app
-
-
-async def forgotten(ari_url: str, auth: tuple[str, str], app: str, extension: str) -> bool:
-    apps = {a["name"] for a in await ari_get(ari_url, auth, "/applications")}
-    variable = await ari_get(ari_url, auth, "/asterisk/variable", variable=app_variable(extension))
-    return app not in apps and variable["value"] == ""
 
 
 async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
