@@ -7,10 +7,11 @@ from functools import partial
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 
+from tests.support.answering import answering_from_bus
 from tests.support.consul_kv import ConsulApps
 from tests.support.node_agent import forgotten, served
 from tests.support.sipp import place_calls
-from tests.support.stasis_bus import BusTap, answering_from_bus
+from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
 
 

@@ -11,10 +11,11 @@ import pytest
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 
+from tests.support.answering import answering_from_bus
 from tests.support.consul_kv import ConsulApps
 from tests.support.node_agent import link_state, served
 from tests.support.sipp import place_calls
-from tests.support.stasis_bus import BusTap, answering_from_bus
+from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
 
 NODE = "n1"

@@ -3,7 +3,6 @@ delivers all of them, in order. Uses a RabbitMQ of its own (the machine's broker
 stopped) and, for node n1, an agent of its own pointing at it in place of the cluster's."""
 
 import asyncio
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
@@ -17,6 +16,7 @@ from ariscale_cluster.backing import port_open
 from ariscale_cluster.processes import ProcessTable
 from ariscale_common.bus import app_node_binding
 
+from tests.support.answering import answering_over_rest
 from tests.support.consul_kv import ConsulApps
 from tests.support.node_agent import agent_health, link_state, served
 from tests.support.sipp import place_calls
@@ -93,29 +93,6 @@ def own_agent(cluster: Cluster, own_broker: OwnBroker) -> Iterator[str]:
     finally:
         cluster.procs.stop(ours.component)
         cluster.up()
-
-
-@contextlib.asynccontextmanager
-async def answering_over_rest(ari_url: str, auth: tuple[str, str]) -> AsyncIterator[None]:
-    """Answer every ringing channel on the node (the bus cannot tell us during the outage)."""
-
-    async def answer_loop() -> None:
-        answered: set[str] = set()
-        async with httpx.AsyncClient(base_url=ari_url, auth=auth, timeout=5) as client:
-            while True:
-                for channel in (await client.get("/channels")).json():
-                    if channel["state"] == "Ring" and channel["id"] not in answered:
-                        answered.add(channel["id"])
-                        await client.post(f"/channels/{channel['id']}/answer")
-                await asyncio.sleep(0.05)
-
-    task = asyncio.create_task(answer_loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def in_order_without_redeliveries(events: list[BusEvent]) -> list[BusEvent]:

@@ -5,17 +5,15 @@ reconnects), and acks each message only after recording it, so nothing is lost; 
 shows up as a repeated (``agent_run``, ``seq``) header pair.
 """
 
-import asyncio
 import contextlib
 import json
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
@@ -96,31 +94,3 @@ class BusTap:
         finally:
             self._stop.set()
             self._thread.join(5)
-
-
-@contextlib.asynccontextmanager
-async def answering_from_bus(
-    tap: BusTap, node_aris: dict[str, str], auth: tuple[str, str]
-) -> AsyncIterator[None]:
-    """Answer each call whose ``StasisStart`` reaches ``tap``, on the node that published it, as an
-    app driven by the bus would (sipp's caller waits for a 200)."""
-
-    async def answer_loop() -> None:
-        answered = 0
-        async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-            while True:
-                starts = tap.events("StasisStart")
-                for start in starts[answered:]:
-                    channel = start.event["channel"]["id"]
-                    # 404 if the caller already hung up: nothing to answer then.
-                    await client.post(f"{node_aris[start.node_id]}/channels/{channel}/answer")
-                answered = len(starts)
-                await asyncio.sleep(0.02)
-
-    task = asyncio.create_task(answer_loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
