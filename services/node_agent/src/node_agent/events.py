@@ -2,19 +2,22 @@
 
 The body is the websocket text exactly as Asterisk sent it. The routing key comes from
 :func:`ariscale_common.bus.stasis_routing_key` with the event's ``application`` (falling back to
-the app of the websocket it came on) and ``type``. Headers let consumers detect gaps and
-duplicates without parsing the body:
-
-* ``node_id``, ``app``, ``event_type``: the routing key's words;
-* ``agent_run``: random id of this agent process; ``seq``: 1, 2, 3 … per ``agent_run``, in the
-  order the agent received the events. Delivery is at least once: after a broker failure the
-  head event may arrive twice (same ``seq``); a missing ``seq`` means the buffer overflowed.
+the app of the websocket it came on) and ``type``. The headers (``node_id``, ``app``,
+``event_type``, ``agent_run``, ``seq``) are described in :mod:`ariscale_common.bus`; they let
+consumers detect gaps and duplicates without parsing the body.
 """
 
 import json
 from dataclasses import dataclass
 
-from ariscale_common.bus import stasis_routing_key
+from ariscale_common.bus import (
+    HEADER_AGENT_RUN,
+    HEADER_APP,
+    HEADER_EVENT_TYPE,
+    HEADER_NODE_ID,
+    HEADER_SEQ,
+    stasis_routing_key,
+)
 
 CONTENT_TYPE = "application/json"
 
@@ -31,7 +34,8 @@ class BusMessage:
 
     @property
     def message_id(self) -> str:
-        return f"{self.headers['node_id']}.{self.headers['agent_run']}.{self.headers['seq']}"
+        h = self.headers
+        return f"{h[HEADER_NODE_ID]}.{h[HEADER_AGENT_RUN]}.{h[HEADER_SEQ]}"
 
 
 def bus_message(raw: str, ws_app: str, node_id: str, agent_run: str, seq: int) -> BusMessage:
@@ -50,10 +54,10 @@ def bus_message(raw: str, ws_app: str, node_id: str, agent_run: str, seq: int) -
     except ValueError as exc:
         raise InvalidEvent(str(exc)) from exc
     headers: dict[str, str | int] = {
-        "node_id": node_id,
-        "app": app,
-        "event_type": event_type,
-        "agent_run": agent_run,
-        "seq": seq,
+        HEADER_NODE_ID: node_id,
+        HEADER_APP: app,
+        HEADER_EVENT_TYPE: event_type,
+        HEADER_AGENT_RUN: agent_run,
+        HEADER_SEQ: seq,
     }
     return BusMessage(routing_key=key, body=raw.encode(), headers=headers)

@@ -31,6 +31,7 @@ LinkReporter = Callable[[LinkState, str], None]
 CONFIRM_TIMEOUT_S = 5.0
 IDLE_POLL_S = 0.5
 HEARTBEAT_S = 10
+DROP_LOG_EVERY = 1000  # an overflowing buffer logs its first loss, then every thousandth
 
 
 class EventStats(BaseModel):
@@ -78,11 +79,11 @@ class Publisher:
             log.warning("%s app %s: dropped a websocket message: %s", self.node_id, ws_app, exc)
             return
         evicted = self._buffer.put(message)
-        if evicted is not None:
+        dropped = self._buffer.dropped
+        if evicted is not None and (dropped == 1 or dropped % DROP_LOG_EVERY == 0):
             log.warning(
-                "%s: event buffer full (%d): dropped %s (seq %s); %d dropped so far",
-                self.node_id, self._buffer.capacity, evicted.routing_key, evicted.headers["seq"],
-                self._buffer.dropped,
+                "%s: event buffer full (%d events): dropped the oldest, %s (seq %s); %d dropped so far",
+                self.node_id, self._buffer.capacity, evicted.routing_key, evicted.headers["seq"], dropped,
             )  # fmt: skip
 
     def stats(self) -> EventStats:
