@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import consul
-import requests
 from ariscale_common.discovery import NODE_SERVICE, AppRecord, NodeMeta, apps_prefix
 from pydantic import ValidationError
 
@@ -74,5 +73,6 @@ class ConsulClient:
     async def _call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await asyncio.to_thread(func, *args, **kwargs)
-        except (consul.ConsulException, requests.RequestException) as exc:
+        # requests' errors (refused, timed out, reset) are OSErrors: no need to import requests.
+        except (consul.ConsulException, OSError) as exc:
             raise ConsulUnavailable(f"{type(exc).__name__}: {exc}") from exc
