@@ -19,6 +19,7 @@ import redis
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+from tests.support.consul_kv import ConsulApps
 
 
 @pytest.fixture(scope="session")
@@ -126,3 +127,16 @@ async def registered_app(
 @pytest.fixture
 def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"
+
+
+# -- node agent -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def consul_apps(cluster: Cluster) -> AsyncIterator[ConsulApps]:
+    """Apps put straight into the cluster's Consul KV; deleted again after the test."""
+    apps = ConsulApps(cluster.spec.consul_url)
+    try:
+        yield apps
+    finally:
+        await apps.aclose()
