@@ -12,6 +12,7 @@ import pytest
 from ariscale_cluster import Cluster
 from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import RegisteredApp
+from tests.support.ari import AppEvents
 from tests.support.audio import band_energy, make_tone, peak_frequency
 from tests.support.callers import callers, node_of
 from tests.support.gateway import start_extra_gateway, stop_extra_gateway
@@ -21,9 +22,20 @@ BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 
 
 @pytest.fixture
-async def gw(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[httpx.AsyncClient]:
+async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
+    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
+        # The gateway learns new apps from Consul within about a second.
+        await until(lambda: _accepted(c), timeout=10, message="gateway accepts the new app")
+    async with AppEvents(gateway_url, registered_app.auth).running() as events:
+        yield events
+
+
+@pytest.fixture
+async def gw(
+    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
+) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
-        await until(lambda: _accepted(c), message="gateway accepts the new app")
         yield c
 
 
