@@ -35,3 +35,6 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+
+bench: sync
+	$(UV) run --frozen python -m bench
