@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = Path(__file__).parent.parent / "e2e" / "scenarios"
+SCENARIOS = Path(__file__).parents[2] / "deploy" / "sipp"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ariscale_cluster import asterisk, kamailio
+from ariscale_cluster.calls import place_conference_calls
 from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
 from ariscale_cluster.spec import ClusterSpec
 
@@ -55,7 +56,11 @@ def render_for_container(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ariscale_cluster")
-    parser.add_argument("command", choices=["up", "status", "down", "logs", "render-node", "render-edge"])
+    parser.add_argument(
+        "command", choices=["up", "status", "down", "logs", "call", "render-node", "render-edge"]
+    )
+    parser.add_argument("--calls", type=int, default=2, help="call: how many callers")
+    parser.add_argument("--hold", type=int, default=30, help="call: seconds each caller stays")
     parser.add_argument("--node-id", default="n1", help="render-node: which node")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
@@ -66,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("render-node", "render-edge"):
         return render_for_container(args)
+    if args.command == "call":
+        return place_conference_calls(args.state_dir, args.calls, args.hold)
 
     if args.command == "up":
         previous = loaded(args.state_dir) if (args.state_dir / "spec.json").exists() else None
