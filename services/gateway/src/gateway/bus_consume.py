@@ -271,7 +271,7 @@ class BusWorker(ConsumerProducerMixin):
             log.warning("ignored a message on %s: %s", OWNERSHIP_QUEUE, exc)
             message.ack()
             return
-        self._settle(message, lambda: self._call(self._track(app, node, event_type, message.body)))
+        self._settle(message, lambda: self._call(self._track(app, node, event_type, _raw(message))))
 
     def _on_app_event(self, app: str, message: Any) -> None:
         with self._lock:
@@ -280,7 +280,7 @@ class BusWorker(ConsumerProducerMixin):
         avoid = (message.headers or {}).get(AVOID_HEADER)
 
         def handle() -> None:
-            forward = self._call(self._dispatch(app, message.body, avoid))
+            forward = self._call(self._dispatch(app, _raw(message), avoid))
             if forward is not None:
                 headers = {**(message.headers or {}), APP_HEADER: app, INSTANCE_HEADER: forward.instance}
                 headers.pop(AVOID_HEADER, None)
@@ -297,7 +297,7 @@ class BusWorker(ConsumerProducerMixin):
             return
 
         def handle() -> None:
-            if not self._call(self._deliver(app, instance, message.body)):
+            if not self._call(self._deliver(app, instance, _raw(message))):
                 headers[AVOID_HEADER] = instance
                 self._publish(message, "", app_queue_name(app), headers)
 
@@ -337,6 +337,12 @@ class BusWorker(ConsumerProducerMixin):
     def _report(self, state: LinkState, detail: str) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody reads health any more
             self._loop.call_soon_threadsafe(self._health.set, "amqp", state, detail)
+
+
+def _raw(message: Any) -> bytes:
+    """The body as published (py-amqp hands it over decoded when it names an encoding)."""
+    body = message.body
+    return body if isinstance(body, bytes) else str(body).encode()
 
 
 async def follow_apps(worker: BusWorker, watch: ConsulWatch, interval: float = 1.0) -> None:
