@@ -19,8 +19,17 @@ StartGateway = Callable[..., Awaitable[GatewayServer]]
 NewApp = Callable[[], tuple[str, str]]
 
 
-def live_instances(client: redis.Redis, prefix: str, app: str) -> int:
-    return int(client.zcount(instances_key(prefix, app), f"({time.time()}", "+inf"))
+LiveCount = Callable[[str], int]
+
+
+@pytest.fixture
+def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
+    """How many live instances an app has, as the registry would read it."""
+
+    def count(app: str) -> int:
+        return int(events_redis.zcount(instances_key(events_redis_prefix, app), f"({time.time()}", "+inf"))
+
+    return count
 
 
 def interleave(*calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,13 +84,12 @@ async def test_two_instances_share_calls_and_each_call_stays_on_one(
     start_gateway: StartGateway,
     events_app: NewApp,
     bus_publisher: BusPublisher,
-    events_redis: redis.Redis,
-    events_redis_prefix: str,
+    live: LiveCount,
 ) -> None:
     app, password = events_app()
     gateway = await start_gateway("g1")
     async with streams(gateway.events_url(app, password), gateway.events_url(app, password)) as pair:
-        await until(lambda: live_instances(events_redis, events_redis_prefix, app) == 2, message="2 live")
+        await until(lambda: live(app) == 2, message="2 live")
         await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
 
 
@@ -89,13 +97,12 @@ async def test_instances_on_two_gateways_share_calls_the_same_way(
     start_gateway: StartGateway,
     events_app: NewApp,
     bus_publisher: BusPublisher,
-    events_redis: redis.Redis,
-    events_redis_prefix: str,
+    live: LiveCount,
 ) -> None:
     app, password = events_app()
     first, second = await start_gateway("g1"), await start_gateway("g2")
     async with streams(first.events_url(app, password), second.events_url(app, password)) as pair:
-        await until(lambda: live_instances(events_redis, events_redis_prefix, app) == 2, message="2 live")
+        await until(lambda: live(app) == 2, message="2 live")
         await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
 
 
@@ -123,8 +130,7 @@ async def test_reconnect_within_grace_loses_nothing(
     start_gateway: StartGateway,
     events_app: NewApp,
     bus_publisher: BusPublisher,
-    events_redis: redis.Redis,
-    events_redis_prefix: str,
+    live: LiveCount,
 ) -> None:
     app, password = events_app()
     gateway = await start_gateway("g1", hangup_grace_seconds=30)
@@ -132,7 +138,7 @@ async def test_reconnect_within_grace_loses_nothing(
     async with streams(gateway.events_url(app, password)) as (ws,):
         await bus_publisher.publish(app, "n1", *call[:5])
         await until(lambda: len(ws.events) == 5, message="the first 5 events")
-    await until(lambda: live_instances(events_redis, events_redis_prefix, app) == 0, message="detached")
+    await until(lambda: live(app) == 0, message="detached")
     await bus_publisher.publish(app, "n1", *call[5:15])  # nobody connected: they wait
     async with streams(gateway.events_url(app, password)) as (again,):
         await bus_publisher.publish(app, "n1", *call[15:])
@@ -144,19 +150,18 @@ async def test_a_dropped_instance_s_calls_move_to_the_other(
     start_gateway: StartGateway,
     events_app: NewApp,
     bus_publisher: BusPublisher,
-    events_redis: redis.Redis,
-    events_redis_prefix: str,
+    live: LiveCount,
 ) -> None:
     app, password = events_app()
     first, second = await start_gateway("g1"), await start_gateway("g2")
     calls = [call_events(app, f"n1-{i}.0", middle=6) for i in range(4)]
     async with streams(first.events_url(app, password)) as (staying,):
         async with streams(second.events_url(app, password)) as (leaving,):
-            await until(lambda: live_instances(events_redis, events_redis_prefix, app) == 2, message="2 live")
+            await until(lambda: live(app) == 2, message="2 live")
             await bus_publisher.publish(app, "n1", *interleave(*[c[:3] for c in calls]))
             await until(lambda: len(staying.events) + len(leaving.events) == 12, message="12 events")
         assert leaving.channels(), "round robin gave the leaving instance no call"
-        await until(lambda: live_instances(events_redis, events_redis_prefix, app) == 1, message="1 live")
+        await until(lambda: live(app) == 1, message="1 live")
         await bus_publisher.publish(app, "n1", *interleave(*[c[3:] for c in calls]))
         total = sum(len(c) for c in calls)
         await until(lambda: len(staying.events) + len(leaving.events) == total, message="the rest")
