@@ -33,6 +33,11 @@ def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
     return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.{_word(event_type)}"
 
 
+def all_apps_binding() -> str:
+    """Binding that receives every event of every app from every node."""
+    return f"{_PREFIX}.#"
+
+
 def app_binding(app: str) -> str:
     """Binding that receives every event of ``app`` from every node."""
     return f"{_PREFIX}.{_word(app)}.#"

@@ -11,7 +11,7 @@ from typing import Any
 from ariscale_common.ari import AriError
 from gateway.consul_watch import Node
 from gateway.linking import Linker, LinkError
-from gateway.links import is_leg
+from gateway.links import app_bridge_id, app_view, is_leg
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import Kind
@@ -82,3 +82,12 @@ class CrossNodeBridges:
         return {
             leg for link in await self._linker.links(bridge_id) for leg in (link.home_leg, link.remote_leg)
         }
+
+    async def app_view(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """``links.app_view`` with the legs of the event's bridge looked up (only bridge events)."""
+        bridge = event.get("bridge")
+        legs: set[str] = set()
+        if isinstance(bridge, dict) and bridge.get("channels"):
+            bridge_id = str(bridge.get("id", ""))
+            legs = await self.leg_ids(app_bridge_id(bridge_id) or bridge_id)
+        return app_view(event, legs)

@@ -1,5 +1,6 @@
 """Composition root of the gateway: settings → clients → services → routes."""
 
+import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -9,17 +10,23 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common.ari import AriError
 from ariscale_common.errors import install_error_handlers
-from gateway.api import ari, docs, health
+from gateway.api import ari, docs, events, health
 from gateway.auth import Authenticator
 from gateway.bridges import CrossNodeBridges
+from gateway.bus_consume import BusWorker, follow_apps
 from gateway.consul_watch import ConsulWatch
+from gateway.dispatch import Assignments, Dispatcher
 from gateway.forwarding import AriGateway
+from gateway.grace import CallIndex, GraceSweeper
+from gateway.instances import InstanceRegistry, Instances
 from gateway.linking import Linker, LinkStore
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import OwnershipStore
 from gateway.settings import Settings
+from gateway.tracking import StasisTracker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,12 +51,55 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         locator = Locator(ownership, nodes)
         linker = Linker(LinkStore(redis, settings.redis.key_prefix), nodes)
         app.state.linker = linker
-        app.state.ari = AriGateway(ownership, locator, nodes, CrossNodeBridges(linker, locator, nodes))
+        bridges = CrossNodeBridges(linker, locator, nodes)
+        app.state.ari = AriGateway(ownership, locator, nodes, bridges)
         app.state.authenticator = Authenticator(watch)
         checker.set("redis", LinkState.UP if await _redis_ok(redis) else LinkState.DOWN)
+        # Events: bus worker (thread) ⇄ tracker, dispatcher, websocket instances, grace sweeper.
+        prefix = settings.redis.key_prefix
+        registry = InstanceRegistry(redis, prefix, settings.instance_ttl_seconds)
+        calls = CallIndex(redis, prefix)
+        tracker = StasisTracker(app.state.ownership, calls, member_left=linker.unlink_if_unused)
+        worker = BusWorker(
+            settings.amqp.url,
+            gateway_id,
+            asyncio.get_running_loop(),
+            checker,
+            track=tracker.handle,
+            dispatch=lambda name, body, avoid: dispatcher.dispatch(name, body, avoid),
+            deliver=lambda name, instance, body: dispatcher.deliver(name, instance, body),
+        )
+        instances = Instances(
+            registry,
+            gateway_id,
+            checker,
+            heartbeat=settings.instance_heartbeat_seconds,
+            send_timeout=settings.event_send_timeout_seconds,
+            on_first=worker.dispatch_app,
+            on_last=worker.stop_dispatching,
+        )
+        dispatcher = Dispatcher(Assignments(redis, prefix, registry), instances, view=bridges.app_view)
+        sweeper = GraceSweeper(
+            redis,
+            prefix,
+            calls,
+            registry,
+            app.state.ownership,
+            hang_up=lambda node, channel: _hang_up(nodes, node, channel),
+            grace=settings.hangup_grace_seconds,
+        )
+        app.state.instances = instances
+        worker.start()
+        await instances.start()
+        await sweeper.start()
+        following = asyncio.create_task(follow_apps(worker, watch), name="follow-apps")
         try:
             yield
         finally:
+            following.cancel()
+            await sweeper.stop()
+            await instances.stop()
+            await worker.stop()
             await watch.stop()
             await nodes.aclose()
             await redis.aclose()
@@ -57,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(events.router)
     app.include_router(docs.router)
     app.include_router(ari.build_router())
     return app
@@ -67,3 +118,15 @@ async def _redis_ok(redis: Redis) -> bool:
         return bool(await redis.ping())
     except Exception:
         return False
+
+
+async def _hang_up(nodes: NodeClients, node_id: str, channel_id: str) -> None:
+    """Hang a channel up on its node; one that is already gone is fine."""
+    node = nodes.node(node_id)
+    if node is None:
+        raise LookupError(f"node {node_id} is not known (any more)")
+    try:
+        await nodes.client(node).delete(f"/channels/{channel_id}")
+    except AriError as exc:
+        if exc.status != 404:
+            raise

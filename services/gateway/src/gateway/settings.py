@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     registry_url: str = "http://127.0.0.1:20000"
     # A call whose app has no connected instance is hung up after this long, not left ringing.
     hangup_grace_seconds: float = 5.0
+    # How often a gateway renews its websocket instances in Redis, and how long an instance
+    # counts as live without a renewal (a crashed gateway's instances vanish after this).
+    instance_heartbeat_seconds: float = 1.0
+    instance_ttl_seconds: float = 3.0
+    # A websocket that takes longer than this to accept one event is closed as stuck.
+    event_send_timeout_seconds: float = 5.0
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
     # Unique per gateway process when several run side by side (default: host:port:pid).
