@@ -3,8 +3,10 @@
 * Service ``asterisk``: one instance per node, service id = node id, meta ``ari_url``,
   ``sip_address``, ``asterisk_version``; a TTL check the node agent passes while ARI answers.
 * KV ``<prefix>apps/<name>``: JSON :class:`AppRecord`, mirrored from the registry's database
-  (the database is the truth; the registry re-syncs the KV at start).
-* KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls).
+  (the database is the truth; the registry re-syncs the KV at start and every
+  ``kv_resync_interval`` seconds, deleting app keys the database does not have).
+* KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls); the value
+  is JSON ``{"since": <unix time>}`` and carries no meaning beyond that.
 """
 
 from pydantic import BaseModel
@@ -17,7 +19,11 @@ class AppRecord(BaseModel):
 
     name: str
     extensions: list[str] = []
+    # False: nodes stop routing the app's extensions and the gateway refuses its credentials.
     enabled: bool = True
+    # The app's ARI password as ariscale_common.passwords.hash_password stored it; the gateway
+    # checks app logins with passwords.verify_password against it. Never the password itself.
+    password_hash: str = ""
 
 
 class NodeMeta(BaseModel):
