@@ -4,8 +4,9 @@ import subprocess
 from pathlib import Path
 
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
+from ariscale_common.sip_edge import DISPATCH_SET, DispatchTarget
+from ariscale_common.sip_edge import render_dispatcher_list as render_targets
 
-DISPATCH_SET = 1
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 
@@ -22,7 +23,8 @@ def dispatcher_list(spec: ClusterSpec) -> Path:
 
 
 def render_dispatcher_list(nodes: list[NodeSpec]) -> str:
-    return "".join(f"{DISPATCH_SET} sip:{n.sip_address} 0 0 node={n.node_id}\n" for n in nodes)
+    # The registry rewrites this file with the same line format (ariscale_common.sip_edge).
+    return render_targets(DispatchTarget(n.node_id, n.sip_address) for n in nodes)
 
 
 def render_config(spec: ClusterSpec) -> str:

@@ -3,8 +3,10 @@
 * Service ``asterisk``: one instance per node, service id = node id, meta ``ari_url``,
   ``sip_address``, ``asterisk_version``; a TTL check the node agent passes while ARI answers.
 * KV ``<prefix>apps/<name>``: JSON :class:`AppRecord`, mirrored from the registry's database
-  (the database is the truth; the registry re-syncs the KV at start).
-* KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls).
+  (the database is the truth; the registry re-syncs the KV at start and every
+  ``kv_resync_interval`` seconds, deleting app keys the database does not have).
+* KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls); the value
+  is JSON ``{"since": <unix time>}`` and carries no meaning beyond that.
 """
 
 from pydantic import BaseModel

@@ -1,12 +1,23 @@
-"""Composition root of the registry service: settings, clients, routes."""
+"""Composition root of the registry service: settings, database, Consul, services, routes."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from ariscale_common import Health, configure_logging
-from registry.api import health
+from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common.errors import install_error_handlers
+from registry import db
+from registry.api import router
+from registry.apps import AppService, load_records
+from registry.consul_store import ConsulStore
+from registry.edge_sync import EdgeSync
+from registry.kv_mirror import AppMirror
+from registry.node_ari import NodeAri
+from registry.nodes import NodeService
 from registry.settings import Settings
 
 
@@ -16,10 +27,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.health = Health("registry")
-        yield
+        health = Health("registry")
+        engine = db.create_engine(settings.database_url)
+        await db.upgrade_to_head(engine)
+        health.set("database", LinkState.UP, engine.dialect.name)
 
-    app = FastAPI(title="ariscale registry", lifespan=lifespan)
-    app.include_router(health.router)
+        store = ConsulStore(settings.consul.url, settings.consul.kv_prefix, health)
+        health.set("consul", LinkState.CONNECTING)
+        node_ari = NodeAri(settings.ari.user, settings.ari.password, settings.node_ari_timeout)
+        edge = EdgeSync(store, settings.sip_edge, health)
+        sessions = db.session_factory(engine)
+        mirror = AppMirror(store, partial(load_records, sessions), settings.kv_resync_interval)
+        apps = AppService(sessions, mirror, store, node_ari)
+        nodes = NodeService(store, node_ari, on_drain_change=edge.nudge)
+
+        app.state.settings = settings
+        app.state.health = health
+        app.state.apps = apps
+        app.state.nodes = nodes
+        app.state.mirror = mirror
+        app.state.edge = edge
+        tasks = [
+            asyncio.create_task(mirror.run(), name="kv-mirror"),
+            asyncio.create_task(edge.run(), name="sip-edge-sync"),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+
+    app = FastAPI(
+        title="ariscale registry",
+        description="Applications, their dialed numbers and credentials; the Asterisk nodes; the SIP edge.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(router)
     return app

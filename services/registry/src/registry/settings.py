@@ -1,6 +1,6 @@
 """The registry's settings, read once from the environment (``ARISCALE_*``)."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ariscale_common import AriSettings, ConsulSettings, LogSettings
@@ -11,6 +11,9 @@ class SipEdgeSettings(BaseModel):
 
     dispatcher_list: str = ".cluster/kamailio/dispatcher.list"
     ctl_socket: str = ".cluster/kamailio/kamailio_ctl"
+    kamcmd: str = "kamcmd"
+    # How often the dispatch set is recomputed from Consul (the issue allows 5 s per change).
+    poll_interval: float = 1.0
 
 
 class Settings(BaseSettings):
@@ -22,3 +25,20 @@ class Settings(BaseSettings):
     ari: AriSettings = AriSettings()
     sip_edge: SipEdgeSettings = SipEdgeSettings()
     log: LogSettings = LogSettings()
+    # Full KV re-sync from the database: at start, after Consul comes back, and this often.
+    kv_resync_interval: float = 30.0
+    # Per-node ARI look-ups (app state, channel and bridge counts) give up after this long.
+    node_ari_timeout: float = 2.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept plain ``postgresql://`` / ``sqlite://`` URLs and pick the async driver."""
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url

@@ -1,0 +1,107 @@
+"""Keeps Kamailio's dispatch set equal to the healthy (passing), undrained nodes.
+
+Every ``poll_interval`` seconds (or at once after a drain change) the set is recomputed from
+Consul. When it differs from what Kamailio last loaded, the list file is rewritten (atomically,
+line format in ``ariscale_common.sip_edge``) and ``kamcmd dispatcher.reload`` makes Kamailio
+re-read it without a restart. No healthy node gives an empty file: Kamailio then answers 503.
+While Consul does not answer, the file is left alone: an unknown set is not an empty one.
+"""
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from ariscale_common import Health, LinkState
+from ariscale_common.sip_edge import DispatchTarget, parse_dispatcher_list, render_dispatcher_list
+from registry.backoff import Backoff
+from registry.consul_store import ConsulStore
+from registry.exceptions import ConsulUnavailable
+from registry.settings import SipEdgeSettings
+
+log = logging.getLogger(__name__)
+LINK = "sip-edge"
+RELOAD_TIMEOUT = 5.0
+
+
+class ReloadFailed(Exception):
+    """kamcmd could not make Kamailio reload its dispatch list."""
+
+
+class EdgeSync:
+    def __init__(self, store: ConsulStore, settings: SipEdgeSettings, health: Health) -> None:
+        self._store = store
+        self._settings = settings
+        self._health = health
+        self._list_file = Path(settings.dispatcher_list)
+        self._loaded: str | None = None  # the list text Kamailio last reloaded successfully
+        self._wake = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Recompute now (a node was drained or undrained)."""
+        self._wake.set()
+
+    async def targets(self) -> list[DispatchTarget]:
+        nodes, drained = await asyncio.gather(self._store.nodes(), self._store.drained())
+        return [
+            DispatchTarget(n.node_id, n.meta.sip_address)
+            for n in nodes
+            if n.health == "passing" and n.node_id not in drained and n.meta is not None
+        ]
+
+    async def sync_once(self) -> bool:
+        """Apply the current set; True if Kamailio was reloaded. Raises on Consul/kamcmd failure."""
+        text = render_dispatcher_list(await self.targets())
+        if text == self._loaded:
+            return False
+        await asyncio.to_thread(_write_atomically, self._list_file, text)
+        await self._reload()
+        self._loaded = text
+        nodes = ", ".join(t.node_id for t in parse_dispatcher_list(text)) or "none (503)"
+        log.info("SIP edge dispatch set is now: %s", nodes)
+        self._health.set(LINK, LinkState.UP)
+        return True
+
+    async def run(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self.sync_once()
+            except ConsulUnavailable:
+                delay = backoff.next()  # the consul link in /health already says why
+            except ReloadFailed as exc:
+                delay = backoff.next()
+                self._health.set(LINK, LinkState.DOWN, str(exc))
+                log.warning("SIP edge reload failed, retrying in %.1f s: %s", delay, exc)
+            else:
+                backoff.reset()
+                delay = self._settings.poll_interval
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _reload(self) -> None:
+        argv = [self._settings.kamcmd, "-s", f"unix:{self._settings.ctl_socket}", "dispatcher.reload"]
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            )
+        except OSError as exc:
+            raise ReloadFailed(f"{argv[0]}: {exc}") from exc
+        try:
+            output, _ = await asyncio.wait_for(proc.communicate(), RELOAD_TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise ReloadFailed(f"kamcmd did not answer within {RELOAD_TIMEOUT:.0f} s") from None
+        if proc.returncode != 0:
+            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {output.decode(errors='replace').strip()}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,132 @@
+"""Request and response bodies of the registry API, named by role."""
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+EXTENSION_PATTERN = r"^[0-9*#+]{1,32}$"
+
+AppName = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN, description="Letters, digits, '-' and '_', 1-64 characters.", examples=["conf"]
+    ),
+]
+Extension = Annotated[
+    str,
+    Field(
+        pattern=EXTENSION_PATTERN, description="A dialed number: digits, '*', '#', '+'.", examples=["8000"]
+    ),
+]
+
+
+def _distinct(extensions: list[str]) -> list[str]:
+    repeated = sorted({e for e in extensions if extensions.count(e) > 1})
+    if repeated:
+        raise ValueError(f"extension listed more than once: {', '.join(repeated)}")
+    return extensions
+
+
+Extensions = Annotated[list[Extension], AfterValidator(_distinct)]
+
+
+def is_valid_name(name: str) -> bool:
+    return re.fullmatch(NAME_PATTERN, name) is not None
+
+
+class AppCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: AppName
+    extensions: Extensions = []
+    description: str = Field(default="", max_length=1000)
+
+
+class AppUpdate(BaseModel):
+    """Only the fields present change; ``null`` is refused (omit a field to keep it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extensions: Extensions | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "AppUpdate":
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"null is not a value for {', '.join(nulls)}: omit the field to keep it")
+        return self
+
+
+class Credentials(BaseModel):
+    """The app's ARI login at the gateway. The password is shown only in this response."""
+
+    username: str
+    password: str
+
+
+class AppPublic(BaseModel):
+    name: str
+    extensions: list[str]
+    description: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _utc(cls, data: Any) -> Any:
+        # SQLite hands timestamps back without a zone; they were written in UTC.
+        if isinstance(data, dict):
+            for key in ("created_at", "updated_at"):
+                value = data.get(key)
+                if isinstance(value, datetime) and value.tzinfo is None:
+                    data[key] = value.replace(tzinfo=UTC)
+        return data
+
+
+class AppCreated(AppPublic):
+    credentials: Credentials
+
+
+class AppsPublic(BaseModel):
+    data: list[AppPublic]
+    count: int
+
+
+class AppNodeState(BaseModel):
+    """Whether one node's Asterisk has the app subscribed (``null``: its ARI did not answer)."""
+
+    node_id: str
+    subscribed: bool | None
+    error: str | None = None
+
+
+class AppDetail(AppPublic):
+    # One entry per node in Consul; null when Consul did not answer.
+    nodes: list[AppNodeState] | None
+
+
+NodeHealth = Literal["passing", "warning", "critical"]
+
+
+class NodePublic(BaseModel):
+    id: str
+    health: NodeHealth
+    drained: bool
+    ari_url: str | None
+    sip_address: str | None
+    asterisk_version: str | None
+    # From the node's own ARI; null when it did not answer.
+    apps: list[str] | None
+    channels: int | None
+    bridges: int | None
+
+
+class NodesPublic(BaseModel):
+    data: list[NodePublic]
+    count: int
