@@ -146,6 +146,8 @@ class AriGateway:
         created = answer.decoded()
         if isinstance(created, dict) and created.get("id"):
             await self._ownership.set(kind, str(created["id"]), Owner(node.node_id, call.app))
+            if kind is Kind.BRIDGE:
+                await self._tag_bridge(node, str(created["id"]), call.app)
             log.info("app %s created %s %s on node %s", call.app, kind, created["id"], node.node_id)
         return answer
 
@@ -317,8 +319,19 @@ class AriGateway:
             # The live recording becomes a stored one under the same name on the same node.
             await self._ownership.set(Kind.STORED, resource_id, owner)
 
+    async def _tag_bridge(self, node: Node, bridge_id: str, app: str) -> None:
+        """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
+        try:
+            await self._nodes.client(node).post(
+                f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app}
+            )
+        except AriError as exc:
+            log.warning("could not tag bridge %s with its app %s: %s", bridge_id, app, exc)
+
     def _with_app_variable(self, call: AriCall) -> AriCall:
-        """Tag what the app creates with its name, so ownership can be rebuilt from Asterisk."""
+        """Tag new channels with their app's name, so ownership can be rebuilt from Asterisk."""
+        if call.plan.kind is not Kind.CHANNEL:
+            return call
         if not any(p.location == "body" and p.name == "variables" for p in call.op.params):
             return call
         try:
