@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,8 @@ import redis
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
 from tests.support.consul_kv import ConsulApps
+from tests.support.node_agent import served
+from tests.support.waiting import until
 
 
 @pytest.fixture(scope="session")
@@ -115,11 +118,18 @@ async def registry(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def registered_app(
-    registry: httpx.AsyncClient, app_name: str, extension: str
+    registry: httpx.AsyncClient,
+    app_name: str,
+    extension: str,
+    node_aris: dict[str, str],
+    ari_auth: tuple[str, str],
 ) -> AsyncIterator[RegisteredApp]:
-    """A fresh app with one extension, registered for the test and deleted after it."""
+    """A fresh app with one extension, registered for the test (served by every node before it
+    starts) and deleted after it."""
     response = await registry.post("/apps", json={"name": app_name, "extensions": [extension]})
     assert response.status_code == 201, response.text
+    for ari_url in node_aris.values():
+        await until(partial(served, ari_url, ari_auth, app_name, extension), message=f"{app_name} served")
     yield RegisteredApp(app_name, response.json()["credentials"]["password"], extension)
     await registry.delete(f"/apps/{app_name}")
 

@@ -41,7 +41,12 @@ class Callers:
             new = [c for c in (await self.gw.get("/channels")).json() if c["id"] not in known]
             return len(new) >= count
 
-        await until(arrived, timeout=15, message=f"{count} new calls in Stasis")
+        try:
+            await until(arrived, timeout=15, message=f"{count} new calls in Stasis")
+        except AssertionError as exc:
+            sipp = self.tasks[-1]
+            detail = sipp.result().output[-1500:] if sipp.done() and not sipp.exception() else "still calling"
+            raise AssertionError(f"{exc}; saw {[c['id'] for c in new]}; sipp: {detail}") from None
         for channel in new:
             response = await self.gw.post(f"/channels/{channel['id']}/answer")
             assert response.status_code == 204, response.text

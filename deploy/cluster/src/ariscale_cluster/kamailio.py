@@ -40,6 +40,8 @@ mpath="{MODULE_DIR}"
 modparam("ctl", "binrpc", "unix:{ctl_socket(spec)}")
 modparam("dispatcher", "list_file", "{dispatcher_list(spec)}")
 modparam("dispatcher", "flags", 2)
+# The registry reloads the set whenever node health changes; the default allows one reload per 5 s.
+modparam("dispatcher", "reload_delta", 0)
 # A dead node must not hold a new call for the default 30 s before failover.
 modparam("tm", "fr_timer", 2000)
 modparam("tm", "fr_inv_timer", 30000)

@@ -274,9 +274,15 @@ class Application:
     async def set_variable(self, context: CallContext, name: str, value: str) -> None:
         await self.ari("POST", f"/channels/{context.channel_id}/variable", {"variable": name, "value": value})
 
-    async def get_variable(self, context: CallContext, name: str) -> str:
-        answer = await self.ari("GET", f"/channels/{context.channel_id}/variable", {"variable": name})
-        return str(answer.get("value", ""))
+    async def get_variable(self, context: CallContext, name: str, default: str = "") -> str:
+        """The channel variable's value; ``default`` when it is not set (ARI answers 404 then)."""
+        try:
+            answer = await self.ari("GET", f"/channels/{context.channel_id}/variable", {"variable": name})
+        except AriRequestError as exc:
+            if exc.status == 404:
+                return default
+            raise
+        return str(answer.get("value", default))
 
     async def originate(self, endpoint: str, **params: Any) -> Event:
         """Call ``endpoint``; the new channel enters this app when answered."""

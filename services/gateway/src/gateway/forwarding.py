@@ -134,6 +134,10 @@ class AriGateway:
         claimed = False
         if wanted_id:
             winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, call.app))
+            if winner.app != call.app and not await self._locator.exists(kind, wanted_id, winner.node):
+                # Left over from a resource that is gone (Redis is only a cache): take it over.
+                await self._ownership.release(kind, wanted_id)
+                winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, call.app))
             if winner.app != call.app:
                 raise IdInUse(f"{kind} id {wanted_id!r} is in use by another application")
             claimed = winner.node == node.node_id

@@ -43,6 +43,17 @@ class Locator:
             log.info("rebuilt ownership of %s %s: node %s app %s", kind, resource_id, found.node, found.app)
         return found
 
+    async def exists(self, kind: Kind, resource_id: str, node_id: str) -> bool:
+        """Whether ``node_id`` really holds the resource (an unreachable node holds nothing)."""
+        node = self._nodes.node(node_id)
+        if node is None or not node.healthy:
+            return False
+        try:
+            await self._nodes.client(node).get(_PROBE_PATHS[kind].format(resource_id))
+        except AriError:
+            return False
+        return True
+
     async def _probe(self, kind: Kind, resource_id: str) -> Owner | None:
         nodes = self._nodes.healthy()
         # Channel ids start with the owning node's systemname: ask that node first.

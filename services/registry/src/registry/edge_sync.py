@@ -96,8 +96,10 @@ class EdgeSync:
             proc.kill()
             await proc.wait()
             raise ReloadFailed(f"kamcmd did not answer within {RELOAD_TIMEOUT:.0f} s") from None
-        if proc.returncode != 0:
-            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {output.decode(errors='replace').strip()}")
+        text = output.decode(errors="replace").strip()
+        # kamcmd exits 0 even when Kamailio refuses ("error: 500 - Ongoing reload").
+        if proc.returncode != 0 or text.lower().startswith("error"):
+            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {text}")
 
 
 def _write_atomically(path: Path, text: str) -> None:
