@@ -118,10 +118,12 @@ async def record_what_is_heard(gw: httpx.AsyncClient, channel_id: str, app: str)
     )
     assert recording.status_code == 201, recording.text
 
-    async def stored() -> bool:
-        return (await gw.get(f"/recordings/stored/{name}")).status_code == 200
+    async def finished() -> bool:
+        # While it records, the file is already listed as stored, with its header unwritten.
+        live = await gw.get(f"/recordings/live/{name}")
+        return live.status_code == 404 or live.json().get("state") in ("done", "failed", "canceled")
 
-    await until(stored, timeout=15, message=f"recording {name} stored")
+    await until(finished, timeout=15, message=f"recording {name} finished")
     wav = await gw.get(f"/recordings/stored/{name}/file")
     assert wav.status_code == 200
     await gw.delete(f"/recordings/stored/{name}")

@@ -3,11 +3,10 @@
 import asyncio
 import re
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = Path(__file__).parents[2] / "deploy" / "sipp"
+from ariscale_cluster.sipp import SCENARIOS, uac_scenario
 
 
 @dataclass(frozen=True)
@@ -16,22 +15,6 @@ class SippResult:
     successful: int
     failed: int
     output: str
-
-
-def _tone_scenario(tone: Path) -> Path:
-    """uac_tone.xml with the tone's path filled in (sipp does not substitute inside exec).
-
-    The caller's number is the tone file's stem ("tone-1000"), so a test can tell callers apart.
-    """
-    text = (
-        (SCENARIOS / "uac_tone.xml")
-        .read_text()
-        .replace("[field0]", str(tone))
-        .replace("sipp <sip:sipp@", f"{tone.stem} <sip:{tone.stem}@")
-    )
-    path = Path(tempfile.gettempdir()) / f"ariscale-uac-tone-{tone.stem}.xml"
-    path.write_text(text)
-    return path
 
 
 def free_udp_port() -> int:
@@ -61,9 +44,10 @@ async def place_calls(
     With ``tone`` (a raw µ-law file), each call sends it as RTP once answered.
     """
     port = free_udp_port()
-    scenario_file = SCENARIOS / (scenario or "uac.xml")
-    if tone is not None:
-        scenario_file = _tone_scenario(tone)
+    if scenario is not None:
+        scenario_file = SCENARIOS / scenario
+    else:
+        scenario_file = uac_scenario(hold_ms, tone, caller=tone.stem if tone else "sipp")
     argv = [
         "sipp", target, "-s", extension,
         "-sf", str(scenario_file),

@@ -8,15 +8,14 @@ from typing import Any
 import httpx
 
 from ariscale_cluster.envfile import read
-
-SCENARIO = Path(__file__).parents[3] / "sipp" / "uac.xml"
+from ariscale_cluster.sipp import uac_scenario
 
 
 def place_conference_calls(state_dir: Path, calls: int, hold_seconds: int, extension: str = "8000") -> int:
     env = read(state_dir / "env")
     sipp = subprocess.Popen(
-        ["sipp", env["SIP_EDGE"], "-s", extension, "-sf", str(SCENARIO), "-m", str(calls), "-l", str(calls),
-         "-r", "10", "-d", str(hold_seconds * 1000), "-i", "127.0.0.1", "-p", "0", "-nostdin", "-nd",
+        ["sipp", env["SIP_EDGE"], "-s", extension, "-sf", str(uac_scenario(hold_seconds * 1000)),
+         "-m", str(calls), "-l", str(calls), "-r", "10", "-i", "127.0.0.1", "-p", "0", "-nostdin", "-nd",
          "-timeout", f"{hold_seconds + 30}s", "-timeout_error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd="/tmp",
     )  # fmt: skip
