@@ -13,7 +13,7 @@ from ariscale_cluster import Cluster
 from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import RegisteredApp
 from tests.support.ari import AppEvents
-from tests.support.audio import band_energy, make_tone, peak_frequency
+from tests.support.audio import band_energy, make_tone, peak_frequency, record_what_is_heard
 from tests.support.callers import callers, node_of
 from tests.support.gateway import start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
@@ -105,29 +105,6 @@ async def test_four_callers_on_both_nodes_share_one_leg_per_node(
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
         assert await legs_per_node(nodes) == {"n1": 0, "n2": 0}
     await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
-
-
-async def record_what_is_heard(gw: httpx.AsyncClient, channel_id: str, app: str) -> bytes:
-    """Snoop on what ``channel_id`` hears (spy=out), record 3 s of it, fetch the WAV."""
-    snoop = await gw.post(f"/channels/{channel_id}/snoop", params={"spy": "out", "app": app})
-    assert snoop.status_code == 200, snoop.text
-    name = f"heard-{uuid.uuid4().hex[:8]}"
-    recording = await gw.post(
-        f"/channels/{snoop.json()['id']}/record",
-        params={"name": name, "format": "wav", "maxDurationSeconds": "3", "ifExists": "overwrite"},
-    )
-    assert recording.status_code == 201, recording.text
-
-    async def finished() -> bool:
-        # While it records, the file is already listed as stored, with its header unwritten.
-        live = await gw.get(f"/recordings/live/{name}")
-        return live.status_code == 404 or live.json().get("state") in ("done", "failed", "canceled")
-
-    await until(finished, timeout=15, message=f"recording {name} finished")
-    wav = await gw.get(f"/recordings/stored/{name}/file")
-    assert wav.status_code == 200
-    await gw.delete(f"/recordings/stored/{name}")
-    return wav.content
 
 
 async def test_audio_crosses_nodes_both_ways(

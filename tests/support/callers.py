@@ -24,7 +24,7 @@ class Callers:
     channels: list[dict[str, Any]] = field(default_factory=list)
 
     async def call(
-        self, count: int = 1, hold_ms: int = 30000, tone: Path | None = None
+        self, count: int = 1, hold_ms: int = 30000, tone: Path | None = None, answer: bool = True
     ) -> list[dict[str, Any]]:
         """Place ``count`` more calls, wait for them in Stasis, answer them; return their channels."""
         known = {c["id"] for c in self.channels}
@@ -47,7 +47,7 @@ class Callers:
             sipp = self.tasks[-1]
             detail = sipp.result().output[-1500:] if sipp.done() and not sipp.exception() else "still calling"
             raise AssertionError(f"{exc}; saw {[c['id'] for c in new]}; sipp: {detail}") from None
-        for channel in new:
+        for channel in new if answer else []:
             response = await self.gw.post(f"/channels/{channel['id']}/answer")
             assert response.status_code == 204, response.text
         self.channels += new

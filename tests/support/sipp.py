@@ -38,16 +38,18 @@ async def place_calls(
     timeout: float = 60,
     extra: list[str] | None = None,
     tone: Path | None = None,
+    caller: str | None = None,
 ) -> SippResult:
     """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end.
 
-    With ``tone`` (a raw µ-law file), each call sends it as RTP once answered.
+    With ``tone`` (a raw µ-law file), each call sends it as RTP once answered. The caller's
+    number is ``caller``, else the tone file's stem, else "sipp".
     """
     port = free_udp_port()
     if scenario is not None:
         scenario_file = SCENARIOS / scenario
     else:
-        scenario_file = uac_scenario(hold_ms, tone, caller=tone.stem if tone else "sipp")
+        scenario_file = uac_scenario(hold_ms, tone, caller=caller or (tone.stem if tone else "sipp"))
     argv = [
         "sipp", target, "-s", extension,
         "-sf", str(scenario_file),

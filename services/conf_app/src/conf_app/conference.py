@@ -20,11 +20,14 @@ class ConferenceApp(Application):
         self.here: set[str] = set()  # participants whose calls this instance handles
 
     async def on_start(self, context: CallContext) -> None:
+        if str(context.channel.get("name", "")).startswith("Snoop/"):
+            return  # someone listening in (e.g. to record a participant) is not a participant
         await self.get_or_create_bridge(context, self.bridge_id, "mixing")
         await self.answer(context)
 
     async def on_up(self, context: CallContext) -> None:
-        await self.bridge_add_channel(context, self.bridge_id)
+        if not str(context.channel.get("name", "")).startswith("Snoop/"):
+            await self.bridge_add_channel(context, self.bridge_id)
 
     async def on_bridge_enter(self, context: CallContext, bridge: dict[str, object]) -> None:
         if bridge.get("id") != self.bridge_id:
