@@ -20,9 +20,14 @@ import redis
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+from tests.support.ari import AppEvents
 from tests.support.consul_kv import ConsulApps
+from tests.support.gateway import accepts_app
 from tests.support.node_agent import served
 from tests.support.waiting import until
+
+# A SIP destination nobody answers: channels created towards it stay put until hung up.
+BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +142,24 @@ async def registered_app(
 @pytest.fixture
 def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"
+
+
+@pytest.fixture
+async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
+    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
+        await until(lambda: accepts_app(c), timeout=10, message="gateway accepts the new app")
+    async with AppEvents(gateway_url, registered_app.auth).running() as events:
+        yield events
+
+
+@pytest.fixture
+async def gw(
+    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
+) -> AsyncIterator[httpx.AsyncClient]:
+    """ARI through the gateway as the registered app, connected (see ``app_events``)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
+        yield c
 
 
 # -- node agent -----------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""A second gateway process next to the cluster's, for tests of gateways side by side."""
+"""The gateway from a test's side: is an app accepted yet; a second gateway process beside it."""
+
+import httpx
 
 from ariscale_cluster import Cluster
 from ariscale_cluster.cluster import http_ok, wait_until
@@ -17,3 +19,8 @@ def start_extra_gateway(cluster: Cluster, port: int) -> str:
 
 def stop_extra_gateway(cluster: Cluster) -> None:
     cluster.procs.stop("gateway-2")
+
+
+async def accepts_app(client: httpx.AsyncClient) -> bool:
+    """The gateway knows the client's app (it learns new apps from Consul within about a second)."""
+    return (await client.get("/channels")).status_code == 200
