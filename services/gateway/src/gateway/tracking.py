@@ -70,8 +70,12 @@ class StasisTracker:
             await self._member_left(bridge_id, owner.node)
 
     async def stasis_end(self, owner: Owner, event: Event) -> None:
-        # Out of the app: nobody has to hang it up any more (it still belongs to its node).
-        await self._calls.remove(owner.app, event["channel"]["id"])
+        # Out of the app: nobody has to hang it up any more. Asterisk stops sending the app this
+        # channel's events (ChannelDestroyed included), so forget it now; if it lives on in the
+        # dialplan, a later request rebuilds the entry from the node.
+        channel_id = event["channel"]["id"]
+        await self._calls.remove(owner.app, channel_id)
+        await self._ownership.release(Kind.CHANNEL, channel_id)
 
     async def channel_destroyed(self, owner: Owner, event: Event) -> None:
         channel_id = event["channel"]["id"]
