@@ -13,6 +13,9 @@ from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
 from ariscale_cluster.spec import ClusterSpec
 
 
+DEFAULT_PORT_BASE = 20000
+
+
 def print_table(rows: list[ComponentStatus]) -> None:
     width = max(len(r.name) for r in rows)
     addr_width = max(len(r.address) for r in rows)
@@ -24,10 +27,14 @@ def print_table(rows: list[ComponentStatus]) -> None:
 
 
 def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
+    # A cluster on other ports also gets its own vhost and Redis keys: two never share a bus.
+    suffix = "" if args.port_base == DEFAULT_PORT_BASE else f"-{args.port_base}"
     return ClusterSpec(
         state_dir=args.state_dir.resolve(),
         port_base=args.port_base,
         node_count=args.nodes,
+        amqp_vhost=f"ariscale{suffix}",
+        redis_key_prefix=f"ariscale{suffix}:",
         admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
     )
 
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-id", default="n1", help="render-node: which node")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
-    parser.add_argument("--port-base", type=int, default=20000)
+    parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
