@@ -12,7 +12,6 @@ from ariscale_cluster.calls import place_conference_calls
 from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
 from ariscale_cluster.spec import ClusterSpec
 
-
 DEFAULT_PORT_BASE = 20000
 
 
