@@ -119,13 +119,13 @@ def events_settings(
     events_amqp_url: str, events_consul_url: str, events_kv_prefix: str, events_redis_prefix: str
 ) -> _Callable[..., GatewaySettings]:
     def settings(gateway_id: str, **overrides: object) -> GatewaySettings:
-        return GatewaySettings(
-            redis=RedisSettings(url=EVENTS_REDIS_URL, key_prefix=events_redis_prefix),
-            amqp=AmqpSettings(url=events_amqp_url),
-            consul=ConsulSettings(url=events_consul_url, kv_prefix=events_kv_prefix),
-            gateway_id=gateway_id,
-            **overrides,  # type: ignore[arg-type]
-        )
+        fields: dict[str, object] = {
+            "redis": RedisSettings(url=EVENTS_REDIS_URL, key_prefix=events_redis_prefix),
+            "amqp": AmqpSettings(url=events_amqp_url),
+            "consul": ConsulSettings(url=events_consul_url, kv_prefix=events_kv_prefix),
+            "gateway_id": gateway_id,
+        }
+        return GatewaySettings.model_validate({**fields, **overrides})
 
     return settings
 

@@ -1,8 +1,10 @@
 """Connection state as data: every long-lived link reports here, ``/health`` reads it."""
 
+import asyncio
 import enum
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 
@@ -56,3 +58,17 @@ class Health:
         return HealthReport(
             service=self.service, status="ok" if healthy else "degraded", links=dict(self._links)
         )
+
+
+async def probe_forever(
+    health: Health, link: str, probe: Callable[[], Awaitable[object]], interval: float = 2.0
+) -> None:
+    """Keep ``link``'s state current for a client that reconnects by itself (e.g. redis-py)."""
+    while True:
+        try:
+            await asyncio.wait_for(probe(), interval)
+        except Exception as exc:  # whatever the client raises, the link is down for now
+            health.set(link, LinkState.DOWN, f"{type(exc).__name__}: {exc}")
+        else:
+            health.set(link, LinkState.UP)
+        await asyncio.sleep(interval)

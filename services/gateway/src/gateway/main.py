@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
 from ariscale_common.errors import install_error_handlers
+from ariscale_common.health import probe_forever
 from gateway.api import ari, docs, events, health
 from gateway.auth import Authenticator
 from gateway.bridges import CrossNodeBridges
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bridges = CrossNodeBridges(linker, locator, nodes)
         app.state.ari = AriGateway(ownership, locator, nodes, bridges)
         app.state.authenticator = Authenticator(watch)
-        checker.set("redis", LinkState.UP if await _redis_ok(redis) else LinkState.DOWN)
+        redis_probe = asyncio.create_task(probe_forever(checker, "redis", redis.ping), name="redis-health")
         # Events: bus worker (thread) ⇄ tracker, dispatcher, websocket instances, grace sweeper.
         prefix = settings.redis.key_prefix
         registry = InstanceRegistry(redis, prefix, settings.instance_ttl_seconds)
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             following.cancel()
+            redis_probe.cancel()
             await sweeper.stop()
             await instances.stop()
             await worker.stop()
@@ -111,13 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(ari.build_router())
     return app
-
-
-async def _redis_ok(redis: Redis) -> bool:
-    try:
-        return bool(await redis.ping())
-    except Exception:
-        return False
 
 
 async def _hang_up(nodes: NodeClients, node_id: str, channel_id: str) -> None:
