@@ -67,8 +67,9 @@ class EdgeSync:
         return True
 
     async def run(self) -> None:
-        # Capped low: the loop is cheap, and a change must reach Kamailio within seconds of its return.
-        backoff = Backoff(initial=self._settings.poll_interval, maximum=5.0)
+        # Capped low: the loop is cheap, and a refused reload ("Ongoing reload") must be retried
+        # soon after Kamailio's rate limit lets it through.
+        backoff = Backoff(initial=self._settings.poll_interval, maximum=2.0)
         while not self._stopping:
             try:
                 await self.sync_once()
@@ -109,8 +110,11 @@ class EdgeSync:
             if proc.returncode is None:  # timed out or cancelled: leave no kamcmd behind
                 proc.kill()
                 await proc.wait()
-        if proc.returncode != 0:
-            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {output.decode(errors='replace').strip()}")
+        said = output.decode(errors="replace").strip()
+        # kamcmd exits 0 even when Kamailio refuses, e.g. "error: 500 - Ongoing reload" (the
+        # dispatcher module allows one reload per reload_delta, 5 s by default): read the answer.
+        if proc.returncode != 0 or said.lower().startswith("error"):
+            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {said}")
 
 
 def _write_atomically(path: Path, text: str) -> None:
