@@ -5,7 +5,7 @@ N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
 
-.PHONY: up down status logs test lint provision sync bench unit
+.PHONY: up down status logs call test lint provision sync bench unit
 
 provision:
 	@bash deploy/scripts/provision.sh
@@ -25,6 +25,10 @@ down:
 logs:
 	@$(CLUSTER) logs
 
+HOLD ?= 30
+call:
+	@$(CLUSTER) call --calls $(N) --hold $(HOLD)
+
 unit: sync
 	$(UV) run --frozen pytest tests/unit -q
 
@@ -35,3 +39,6 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+
+bench: sync
+	$(UV) run --frozen python -m bench

@@ -9,13 +9,25 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
+
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+from tests.support.ari import AppEvents
+from tests.support.consul_kv import ConsulApps
+from tests.support.gateway import accepts_app
+from tests.support.node_agent import served
+from tests.support.waiting import until
+
+# A SIP destination nobody answers: channels created towards it stay put until hung up.
+BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +94,82 @@ def _forget_redis_keys(spec: ClusterSpec) -> None:
         keys = list(client.scan_iter(match=f"{spec.redis_key_prefix}*"))
         if keys:
             client.delete(*keys)
+
+
+# -- apps registered through the registry, as an operator would -----------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    name: str
+    password: str
+    extension: str
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.name, self.password)
+
+
+@pytest.fixture
+async def registry(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin client of the cluster's registry."""
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{cluster.spec.registry_port}",
+        headers={"Authorization": f"Bearer {cluster.spec.admin_token}"},
+        timeout=10,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def registered_app(
+    registry: httpx.AsyncClient,
+    app_name: str,
+    extension: str,
+    node_aris: dict[str, str],
+    ari_auth: tuple[str, str],
+) -> AsyncIterator[RegisteredApp]:
+    """A fresh app with one extension, registered for the test (served by every node before it
+    starts) and deleted after it."""
+    response = await registry.post("/apps", json={"name": app_name, "extensions": [extension]})
+    assert response.status_code == 201, response.text
+    for ari_url in node_aris.values():
+        await until(partial(served, ari_url, ari_auth, app_name, extension), message=f"{app_name} served")
+    yield RegisteredApp(app_name, response.json()["credentials"]["password"], extension)
+    await registry.delete(f"/apps/{app_name}")
+
+
+@pytest.fixture
+def gateway_url(cluster: Cluster) -> str:
+    return f"http://127.0.0.1:{cluster.spec.gateway_port}"
+
+
+@pytest.fixture
+async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
+    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
+        await until(lambda: accepts_app(c), timeout=10, message="gateway accepts the new app")
+    async with AppEvents(gateway_url, registered_app.auth).running() as events:
+        yield events
+
+
+@pytest.fixture
+async def gw(
+    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
+) -> AsyncIterator[httpx.AsyncClient]:
+    """ARI through the gateway as the registered app, connected (see ``app_events``)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
+        yield c
+
+
+# -- node agent -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def consul_apps(cluster: Cluster) -> AsyncIterator[ConsulApps]:
+    """Apps put straight into the cluster's Consul KV; deleted again after the test."""
+    apps = ConsulApps(cluster.spec.consul_url)
+    try:
+        yield apps
+    finally:
+        await apps.aclose()

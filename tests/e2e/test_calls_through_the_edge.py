@@ -4,7 +4,6 @@ from collections import Counter
 from functools import partial
 
 from ariscale_common.dialplan import app_variable
-
 from tests.support.ari import StasisWatcher, list_channels, set_global
 from tests.support.sipp import place_calls
 from tests.support.waiting import until

@@ -80,3 +80,39 @@ async def list_channels(ari_url: str, auth: tuple[str, str]) -> list[dict[str, A
         response.raise_for_status()
         channels: list[dict[str, Any]] = response.json()
         return channels
+
+
+class AppEvents:
+    """One instance of an app at the gateway: a plain ARI websocket collecting the app's events."""
+
+    def __init__(self, gateway_url: str, auth: tuple[str, str]) -> None:
+        self.url = gateway_url.replace("http://", "ws://") + f"/ari/events?app={auth[0]}"
+        self.auth = auth
+        self.events: list[dict[str, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._open = asyncio.Event()
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("type") == event_type]
+
+    async def _listen(self) -> None:
+        headers = {"Authorization": httpx.BasicAuth(*self.auth)._auth_header}
+        async with websockets.connect(self.url, additional_headers=headers) as ws:
+            self._open.set()
+            async for raw in ws:
+                self.events.append(json.loads(raw))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["AppEvents"]:
+        self._task = asyncio.create_task(self._listen())
+        opened = asyncio.create_task(self._open.wait())
+        await asyncio.wait({self._task, opened}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            opened.cancel()
+            self._task.result()  # the connection failed: say why
+        try:
+            yield self
+        finally:
+            opened.cancel()
+            self._task.cancel()
+            await asyncio.gather(self._task, opened, return_exceptions=True)

@@ -6,7 +6,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = Path(__file__).parent.parent / "e2e" / "scenarios"
+from ariscale_cluster.sipp import SCENARIOS, uac_scenario
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,22 @@ async def place_calls(
     scenario: str | None = None,
     timeout: float = 60,
     extra: list[str] | None = None,
+    tone: Path | None = None,
+    caller: str | None = None,
 ) -> SippResult:
-    """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end."""
+    """Place ``calls`` calls to ``extension`` at ``target`` (host:port); wait for them to end.
+
+    With ``tone`` (a raw µ-law file), each call sends it as RTP once answered. The caller's
+    number is ``caller``, else the tone file's stem, else "sipp".
+    """
     port = free_udp_port()
+    if scenario is not None:
+        scenario_file = SCENARIOS / scenario
+    else:
+        scenario_file = uac_scenario(hold_ms, tone, caller=caller or (tone.stem if tone else "sipp"))
     argv = [
         "sipp", target, "-s", extension,
-        "-sf", str(SCENARIOS / (scenario or "uac.xml")),
+        "-sf", str(scenario_file),
         "-m", str(calls), "-l", str(calls), "-r", str(rate), "-d", str(hold_ms),
         "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-nd", "-max_retrans", "3",

@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from ariscale_common import ConsulSettings
 from ariscale_common.discovery import NODE_SERVICE
-from fastapi import FastAPI
 from registry.main import create_app
 from registry.settings import Settings, SipEdgeSettings
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import httpx
 import pytest
-from ariscale_common.passwords import verify_password
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ariscale_common.passwords import verify_password
 from tests.integration.registry.conftest import KvGet, Registry
 
 

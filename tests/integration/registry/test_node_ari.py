@@ -1,8 +1,8 @@
 """Per-node figures from a real Asterisk: which apps it serves, its channels and bridges."""
 
 import httpx
-from ariscale_cluster import ClusterSpec
 
+from ariscale_cluster import ClusterSpec
 from tests.integration.registry.conftest import ConsulNodes
 from tests.support.ari import StasisWatcher
 

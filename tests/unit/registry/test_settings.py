@@ -1,6 +1,7 @@
 """Registry settings: database URLs get their async driver."""
 
 import pytest
+
 from registry.settings import Settings
 
 

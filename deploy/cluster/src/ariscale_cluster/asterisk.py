@@ -4,14 +4,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ariscale_cluster.spec import ClusterSpec, NodeSpec
 from ariscale_common.dialplan import (
     CLUSTER_ENDPOINT,
     INBOUND_CONTEXT,
     LINK_APP,
     LINK_EXTEN_PREFIX,
 )
-
-from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 # Loaded explicitly (autoload=no): a node starts in about a second and loads nothing surprising.
 MODULES = """

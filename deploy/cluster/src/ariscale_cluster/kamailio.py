@@ -3,10 +3,9 @@
 import subprocess
 from pathlib import Path
 
+from ariscale_cluster.spec import ClusterSpec, NodeSpec
 from ariscale_common.sip_edge import DISPATCH_SET, DispatchTarget
 from ariscale_common.sip_edge import render_dispatcher_list as render_targets
-
-from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
@@ -41,6 +40,8 @@ mpath="{MODULE_DIR}"
 modparam("ctl", "binrpc", "unix:{ctl_socket(spec)}")
 modparam("dispatcher", "list_file", "{dispatcher_list(spec)}")
 modparam("dispatcher", "flags", 2)
+# The registry reloads the set whenever node health changes; the default allows one reload per 5 s.
+modparam("dispatcher", "reload_delta", 0)
 # A dead node must not hold a new call for the default 30 s before failover.
 modparam("tm", "fr_timer", 2000)
 modparam("tm", "fr_inv_timer", 30000)

@@ -31,6 +31,8 @@ def shared_env(spec: ClusterSpec) -> dict[str, str]:
         "ARISCALE_ADMIN_TOKEN": spec.admin_token,
         "ARISCALE_REGISTRY_URL": f"http://127.0.0.1:{spec.registry_port}",
         "ARISCALE_GATEWAY_URL": f"http://127.0.0.1:{spec.gateway_port}",
+        # Apps' passwords, kept where the SDK's Config finds them (conf_app writes its own here).
+        "ARISCALE_CREDENTIALS_DIR": str(spec.state_dir / "credentials"),
     }
 
 

@@ -4,6 +4,9 @@ from typing import Any
 
 import httpx
 
+# Query parameters as a mapping, or as pairs when a name repeats or order matters.
+Params = dict[str, Any] | list[tuple[str, str]] | None
+
 
 class AriError(Exception):
     """ARI answered with an error status, or could not be reached (``status`` is None then)."""
@@ -22,25 +25,36 @@ class AriClient:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.base_url, auth=(user, password), timeout=timeout)
 
-    async def request(
-        self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None
-    ) -> Any:
+    async def request(self, method: str, path: str, params: Params = None, json: Any = None) -> Any:
         """Send one request; return the decoded JSON body (None when empty); raise AriError."""
         try:
-            response = await self._http.request(method, path, params=params, json=json)
+            query = tuple(params) if isinstance(params, list) else params
+            response = await self._http.request(method, path, params=query, json=json)
         except httpx.HTTPError as exc:
             raise AriError(None, str(exc) or type(exc).__name__, f"{self.base_url}{path}") from exc
         if response.status_code >= 400:
             raise AriError(response.status_code, _error_message(response), f"{self.base_url}{path}")
         return response.json() if response.content else None
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def send(
+        self, method: str, path: str, params: list[tuple[str, str]], content: bytes | None, content_type: str
+    ) -> httpx.Response:
+        """Pass a request through unchanged; any status comes back, only unreachable raises AriError."""
+        headers = {"Content-Type": content_type} if content else {}
+        try:
+            return await self._http.request(
+                method, path, params=tuple(params), content=content, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise AriError(None, str(exc) or type(exc).__name__, f"{self.base_url}{path}") from exc
+
+    async def get(self, path: str, params: Params = None) -> Any:
         return await self.request("GET", path, params=params)
 
-    async def post(self, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+    async def post(self, path: str, params: Params = None, json: Any = None) -> Any:
         return await self.request("POST", path, params=params, json=json)
 
-    async def delete(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def delete(self, path: str, params: Params = None) -> Any:
         return await self.request("DELETE", path, params=params)
 
     async def aclose(self) -> None:

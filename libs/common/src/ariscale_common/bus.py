@@ -6,6 +6,11 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
 
 * Publisher: the node agent of ``<node id>``, one message per ARI event, body = the event's JSON
   exactly as Asterisk sent it, persistent, with publisher confirms.
+* Headers of each message (so consumers need not parse the body): ``node_id``, ``app``,
+  ``event_type`` (the key's words), ``agent_run`` (random id of the publishing agent process) and
+  ``seq`` (1, 2, 3 … per ``agent_run``, in the order the agent received the events from ARI);
+  ``message_id`` = ``<node_id>.<agent_run>.<seq>``. Delivery is at least once: after a broker
+  failure the same ``seq`` may arrive twice; a gap in ``seq`` means the agent's buffer overflowed.
 * Consumers: the gateway binds ``stasis.app.<app>.#`` per app (all nodes, all events); tests and
   tools may bind narrower keys. Events for the internal link app use ``<app>`` = ``ariscale-link``.
 
@@ -16,10 +21,21 @@ STASIS_EXCHANGE = "ariscale.stasis"
 STASIS_EXCHANGE_TYPE = "topic"
 _PREFIX = "stasis.app"
 
+HEADER_NODE_ID = "node_id"
+HEADER_APP = "app"
+HEADER_EVENT_TYPE = "event_type"
+HEADER_AGENT_RUN = "agent_run"
+HEADER_SEQ = "seq"
+
 
 def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
     """Key one node agent publishes one event under."""
     return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.{_word(event_type)}"
+
+
+def all_apps_binding() -> str:
+    """Binding that receives every event of every app from every node."""
+    return f"{_PREFIX}.#"
 
 
 def app_binding(app: str) -> str:

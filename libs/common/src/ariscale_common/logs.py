@@ -11,3 +11,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per HTTP request to a node drowns what matters; errors still come through.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

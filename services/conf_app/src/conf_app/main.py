@@ -1,13 +1,23 @@
-"""Composition root of the conf app service: settings, clients, routes."""
+"""Composition root of the conference app: register, start the SDK app, serve the API."""
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ariscale_common import Health, configure_logging
 from fastapi import FastAPI
 
-from conf_app.api import health
+from app_sdk import Config
+from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common.errors import install_error_handlers
+from conf_app.api import conferences, health
+from conf_app.conference import ConferenceApp
+from conf_app.registration import ensure_registered
+from conf_app.services import ConferenceService
 from conf_app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -16,10 +26,47 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checker = Health("conf_app")
+        conference = ConferenceApp(
+            Config(gateway_url=settings.gateway_url, credentials_dir=settings.credentials_dir),
+            settings.app_name,
+            settings.conference,
+        )
+        stop = asyncio.Event()
+        runner = asyncio.create_task(_run(settings, conference, checker, stop))
         app.state.settings = settings
-        app.state.health = Health("conf_app")
-        yield
+        app.state.health = checker
+        app.state.conferences = ConferenceService(conference)
+        try:
+            yield
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(runner, 10)
 
-    app = FastAPI(title="ariscale conf app", lifespan=lifespan)
+    app = FastAPI(
+        title="ariscale conf_app", description="The 8000 conference, on any node.", lifespan=lifespan
+    )
+    install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(conferences.router)
     return app
+
+
+async def _run(settings: Settings, conference: ConferenceApp, checker: Health, stop: asyncio.Event) -> None:
+    """Register (retrying until the registry answers), then serve calls until stopped."""
+    checker.set("registry", LinkState.CONNECTING)
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await ensure_registered(
+                settings.registry_url, settings.admin_token, settings.app_name, settings.extension,
+                settings.credentials_dir,
+            )  # fmt: skip
+            break
+        except Exception as exc:  # registry not up yet, or refusing: keep trying, say so
+            checker.set("registry", LinkState.DOWN, f"{exc}; retry in {delay:.1f} s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+    checker.set("registry", LinkState.UP)
+    await conference.serve(stop)

@@ -1,7 +1,8 @@
 """The gateway's settings, read once from the environment (``ARISCALE_*``)."""
 
-from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings, RedisSettings
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ariscale_common import AmqpSettings, AriSettings, ConsulSettings, LogSettings, RedisSettings
 
 
 class Settings(BaseSettings):
@@ -10,6 +11,18 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     amqp: AmqpSettings = AmqpSettings()
     consul: ConsulSettings = ConsulSettings()
-    ari: AriSettings = AriSettings()
+    ari: AriSettings = AriSettings()  # credentials the gateway uses on every node's ARI
     log: LogSettings = LogSettings()
     registry_url: str = "http://127.0.0.1:20000"
+    # A call whose app has no connected instance is hung up after this long, not left ringing.
+    hangup_grace_seconds: float = 5.0
+    # How often a gateway renews its websocket instances in Redis, and how long an instance
+    # counts as live without a renewal (a crashed gateway's instances vanish after this).
+    instance_heartbeat_seconds: float = 1.0
+    instance_ttl_seconds: float = 3.0
+    # A websocket that takes longer than this to accept one event is closed as stuck.
+    event_send_timeout_seconds: float = 5.0
+    # Timeout of one ARI request to a node.
+    node_timeout_seconds: float = 10.0
+    # Unique per gateway process when several run side by side (default: host:port:pid).
+    gateway_id: str = ""

@@ -6,14 +6,14 @@ Every committed change is mirrored to Consul KV (:class:`~registry.kv_mirror.App
 import asyncio
 import logging
 
-from ariscale_common.ari import AriError
-from ariscale_common.dialplan import LINK_APP
-from ariscale_common.discovery import AppRecord
-from ariscale_common.passwords import generate_password, hash_password
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ariscale_common.ari import AriError
+from ariscale_common.dialplan import LINK_APP
+from ariscale_common.discovery import AppRecord
+from ariscale_common.passwords import generate_password, hash_password
 from registry.consul_store import ConsulStore
 from registry.exceptions import (
     AppNameReserved,

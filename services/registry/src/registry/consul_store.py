@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import consul
 import requests
+from pydantic import ValidationError
+
 from ariscale_common import Health, LinkState
 from ariscale_common.discovery import (
     NODE_SERVICE,
@@ -25,8 +27,6 @@ from ariscale_common.discovery import (
     drained_key,
     drained_prefix,
 )
-from pydantic import ValidationError
-
 from registry.exceptions import ConsulUnavailable
 
 T = TypeVar("T")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from ariscale_common import Health, LinkState
 from ariscale_common.sip_edge import DispatchTarget, parse_dispatcher_list, render_dispatcher_list
-
 from registry.backoff import Backoff
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable
@@ -112,7 +111,7 @@ class EdgeSync:
                 await proc.wait()
         said = output.decode(errors="replace").strip()
         # kamcmd exits 0 even when Kamailio refuses, e.g. "error: 500 - Ongoing reload" (the
-        # dispatcher module allows one reload per reload_delta, 5 s by default): read the answer.
+        # dispatcher module allows one reload per reload_delta; the cluster config sets it to 0).
         if proc.returncode != 0 or said.lower().startswith("error"):
             raise ReloadFailed(f"kamcmd exited {proc.returncode}: {said}")
 

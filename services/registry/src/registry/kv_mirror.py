@@ -11,10 +11,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from ariscale_common.discovery import AppRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ariscale_common.discovery import AppRecord
 from registry.backoff import Backoff
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable

@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from ariscale_common import Health, LinkState, configure_logging
-from ariscale_common.errors import install_error_handlers
 from fastapi import FastAPI
 
+from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common.errors import install_error_handlers
 from registry import db
 from registry.api import router
 from registry.apps import AppService, load_records

@@ -1,8 +1,9 @@
 """The registry's settings, read once from the environment (``ARISCALE_*``)."""
 
-from ariscale_common import AriSettings, ConsulSettings, LogSettings
 from pydantic import BaseModel, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ariscale_common import AriSettings, ConsulSettings, LogSettings
 
 
 class SipEdgeSettings(BaseModel):

@@ -1,7 +1,8 @@
 """``GET /health``: the service and the state of each of its connections."""
 
-from ariscale_common import Health, HealthReport
 from fastapi import APIRouter, Request
+
+from ariscale_common import Health, HealthReport
 
 router = APIRouter(tags=["health"])
 

@@ -1,12 +1,14 @@
-"""``GET /health``: the service and the state of each of its connections."""
+"""``GET /health``: the agent, the state of each of its links and its event counters."""
 
-from ariscale_common import Health, HealthReport
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+
+from node_agent.api.deps import HealthDep, PublisherDep, SettingsDep
+from node_agent.schemas import AgentHealth
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health(request: Request) -> HealthReport:
-    checker: Health = request.app.state.health
-    return checker.report()
+async def health(checker: HealthDep, publisher: PublisherDep, settings: SettingsDep) -> AgentHealth:
+    report = checker.report()
+    return AgentHealth(**report.model_dump(), node_id=settings.node_id, events=publisher.stats())

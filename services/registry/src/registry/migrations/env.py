@@ -9,10 +9,11 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
-from registry.models import Base
-from registry.settings import Settings
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from registry.models import Base
+from registry.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata

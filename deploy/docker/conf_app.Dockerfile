@@ -1,0 +1,19 @@
+# ariscale conf_app — build from the repository root: docker build -f deploy/docker/conf_app.Dockerfile .
+FROM python:3.11-slim-bookworm
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+# Third-party dependencies first, alone, so this layer caches across code changes.
+COPY pyproject.toml uv.lock ./
+COPY libs/common/pyproject.toml libs/common/
+COPY deploy/cluster/pyproject.toml deploy/cluster/
+COPY services/gateway/pyproject.toml services/gateway/
+COPY services/registry/pyproject.toml services/registry/
+COPY services/conf_app/pyproject.toml services/conf_app/
+COPY services/node_agent/pyproject.toml services/node_agent/
+RUN uv sync --frozen --no-dev --no-install-workspace --package ariscale-conf-app
+COPY libs/common libs/common
+COPY services/conf_app services/conf_app
+RUN uv sync --frozen --no-dev --package ariscale-conf-app
+ENV PATH=/app/.venv/bin:$PATH
+EXPOSE 20002
+CMD ["uvicorn", "--factory", "conf_app.main:create_app", "--host", "127.0.0.1", "--port", "20002"]

@@ -1,0 +1,89 @@
+"""``GET /ari/events``: the app's events over a websocket, as ARI sends them (text frames of JSON).
+
+Credentials as for every ARI call (HTTP basic or ``api_key``). ``app`` lists the applications to
+receive, comma-separated as in ARI; here each must be the authenticated app itself. Refusals
+happen before the upgrade, as an HTTP answer with ariscale's JSON error body (400, 401, 403).
+``subscribeAll`` is accepted for compatibility; the stream carries every event the nodes publish
+for the app. Each connection is one *instance* of the app: each call's events go to one instance.
+"""
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Query, WebSocket
+from fastapi.responses import JSONResponse
+
+from ariscale_common.errors import ApiError, Forbidden, error_body
+from gateway.auth import Authenticator
+from gateway.instances import Instance, Instances
+
+router = APIRouter(tags=["events"])
+
+
+def requested_apps(app: str | None) -> list[str]:
+    """The distinct names in ARI's comma-separated ``app`` parameter, in order."""
+    names = [name.strip() for name in (app or "").split(",")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def check_apps(authenticated: str, requested: list[str]) -> None:
+    if not requested:
+        raise ApiError("the app parameter must name the application to receive events for")
+    others = [name for name in requested if name != authenticated]
+    if others:
+        raise Forbidden(
+            f"application {authenticated!r} may only receive its own events, not those of {others}",
+            {"app": authenticated, "refused": others},
+        )
+
+
+@router.websocket("/ari/events")
+async def events(
+    websocket: WebSocket,
+    app: Annotated[str | None, Query(description="Apps to receive events of, comma-separated")] = None,
+    subscribe_all: Annotated[bool, Query(alias="subscribeAll")] = False,
+    api_key: Annotated[str | None, Query(description="app:password, instead of HTTP basic")] = None,
+) -> None:
+    authenticator: Authenticator = websocket.app.state.authenticator
+    instances: Instances = websocket.app.state.instances
+    try:
+        name = await authenticator.authenticate(websocket.headers.get("authorization"), api_key)
+        check_apps(name, requested_apps(app))
+    except ApiError as exc:
+        await _refuse(websocket, exc)
+        return
+    await websocket.accept()
+    instance = await instances.attach(name, websocket.send_text)
+    try:
+        await _until_closed(websocket, instance)
+    finally:
+        await instances.detach(instance)
+        with contextlib.suppress(Exception):  # already closed by the client
+            await websocket.close()
+
+
+async def _until_closed(websocket: WebSocket, instance: Instance) -> None:
+    """Until the client goes away or the gateway gives up on the instance (stuck, failed send)."""
+
+    async def client_gone() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass  # ARI clients send nothing that matters on this socket
+
+    reader = asyncio.create_task(client_gone())
+    closed = asyncio.create_task(instance.closed.wait())
+    try:
+        await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (reader, closed):
+            task.cancel()
+        await asyncio.gather(reader, closed, return_exceptions=True)
+
+
+async def _refuse(websocket: WebSocket, exc: ApiError) -> None:
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        body = error_body(exc.error_id, exc.message, exc.details)
+        headers = {"WWW-Authenticate": 'Basic realm="ariscale"'} if exc.status == 401 else None
+        await websocket.send_denial_response(JSONResponse(body, status_code=exc.status, headers=headers))
+    else:  # the server cannot answer the upgrade with a body: close with the reason (HTTP 403)
+        await websocket.close(code=1008, reason=exc.message[:120])

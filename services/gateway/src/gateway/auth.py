@@ -1,0 +1,54 @@
+"""App authentication as ARI does it: HTTP basic or ``api_key=user:password``.
+
+Credentials are the ones the registry issued; their scrypt hashes reach us through Consul KV.
+scrypt is slow on purpose, so a successful check is remembered (keyed by a SHA-256 of the
+password, never the password) for as long as the app's stored hash stays the same.
+"""
+
+import asyncio
+import base64
+import binascii
+import hashlib
+
+from ariscale_common.errors import Forbidden, Unauthorized
+from ariscale_common.passwords import verify_password
+from gateway.consul_watch import ConsulWatch
+
+
+def parse_credentials(authorization: str | None, api_key: str | None) -> tuple[str, str] | None:
+    """``(user, password)`` from a Basic header or an api_key; None when neither is usable."""
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        return (user, password) if sep else None
+    if api_key:
+        user, sep, password = api_key.partition(":")
+        return (user, password) if sep else None
+    return None
+
+
+class Authenticator:
+    def __init__(self, watch: ConsulWatch) -> None:
+        self._watch = watch
+        self._verified: dict[tuple[str, str], str] = {}  # (user, sha256(password)) -> stored hash
+
+    async def authenticate(self, authorization: str | None, api_key: str | None) -> str:
+        """The app name the credentials belong to; Unauthorized / Forbidden otherwise."""
+        credentials = parse_credentials(authorization, api_key)
+        if credentials is None:
+            raise Unauthorized("authentication required: HTTP basic or api_key=app:password")
+        user, password = credentials
+        record = self._watch.snapshot.apps.get(user)
+        if record is None or not record.password_hash:
+            raise Unauthorized(f"unknown application or wrong password for {user!r}")
+        digest = hashlib.sha256(password.encode()).hexdigest()
+        if self._verified.get((user, digest)) != record.password_hash:
+            if not await asyncio.to_thread(verify_password, password, record.password_hash):
+                raise Unauthorized(f"unknown application or wrong password for {user!r}")
+            self._verified[(user, digest)] = record.password_hash
+        if not record.enabled:
+            raise Forbidden(f"application {user!r} is disabled")
+        return user

@@ -1,0 +1,32 @@
+"""Gateway errors: ARI-shaped where ARI has the same error, typed with a stable id otherwise."""
+
+from ariscale_common.errors import ApiError, Forbidden, NotFound, ServiceUnavailable
+
+
+class ResourceNotFound(NotFound):
+    """The same 404 Asterisk gives for an unknown id (also for another app's resource)."""
+
+    error_id = "resource-not-found"
+
+
+class NotYourApp(Forbidden):
+    error_id = "not-your-app"
+
+
+class AdminOnly(Forbidden):
+    error_id = "admin-only"
+
+
+class NoNode(ServiceUnavailable):
+    error_id = "no-node-available"
+
+
+class IdInUse(ApiError):
+    status = 409
+    error_id = "id-in-use"
+
+
+class LinkFailed(ServiceUnavailable):
+    """A member on another node could not be joined to the bridge (the link leg failed)."""
+
+    error_id = "link-failed"

@@ -1,0 +1,78 @@
+"""Who owns what: resource (kind + id) → node + app, in Redis.
+
+Redis is a cache and Asterisk the truth: a miss is answered by asking the nodes (see
+``forwarding``), and every entry can be rebuilt from them. Creation claims with ``SET NX`` so
+that two gateways creating the same id agree on one node.
+"""
+
+import enum
+import json
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+
+class Kind(enum.StrEnum):
+    CHANNEL = "channel"
+    BRIDGE = "bridge"
+    PLAYBACK = "playback"
+    RECORDING = "recording"  # live recordings
+    STORED = "stored"  # stored recordings: files on one node's disk
+
+
+@dataclass(frozen=True)
+class Owner:
+    node: str
+    app: str
+
+    def encode(self) -> str:
+        return json.dumps({"node": self.node, "app": self.app})
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> "Owner":
+        data = json.loads(raw)
+        return cls(node=str(data["node"]), app=str(data["app"]))
+
+
+class OwnershipStore:
+    """Async access to ownership entries under ``<prefix>own:<kind>:<id>``."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, kind: Kind, resource_id: str) -> str:
+        return f"{self._prefix}own:{kind.value}:{resource_id}"
+
+    async def get(self, kind: Kind, resource_id: str) -> Owner | None:
+        raw = await self._redis.get(self._key(kind, resource_id))
+        return Owner.decode(raw) if raw is not None else None
+
+    async def get_many(self, kind: Kind, resource_ids: list[str]) -> list[Owner | None]:
+        if not resource_ids:
+            return []
+        raws = await self._redis.mget([self._key(kind, i) for i in resource_ids])
+        return [Owner.decode(raw) if raw is not None else None for raw in raws]
+
+    async def set(self, kind: Kind, resource_id: str, owner: Owner) -> None:
+        await self._redis.set(self._key(kind, resource_id), owner.encode())
+
+    async def claim(self, kind: Kind, resource_id: str, owner: Owner) -> Owner:
+        """Record ``owner`` unless someone already did; return whoever owns it now."""
+        if await self._redis.set(self._key(kind, resource_id), owner.encode(), nx=True):
+            return owner
+        current = await self.get(kind, resource_id)
+        # Released between our SET NX and GET: try once more rather than report nobody.
+        return current if current is not None else await self.claim(kind, resource_id, owner)
+
+    async def release(self, kind: Kind, resource_id: str) -> None:
+        await self._redis.delete(self._key(kind, resource_id))
+
+    async def release_node(self, node: str) -> int:
+        """Forget every resource of ``node`` (it died); return how many entries went."""
+        dropped = 0
+        async for key in self._redis.scan_iter(match=f"{self._prefix}own:*", count=500):
+            raw = await self._redis.get(key)
+            if raw is not None and Owner.decode(raw).node == node:
+                dropped += await self._redis.delete(key)
+        return dropped

@@ -1,0 +1,173 @@
+"""Every ARI event to RabbitMQ: a Kombu producer in its own thread, fed through an EventBuffer.
+
+Kombu is synchronous, so it never runs on the event loop. The loop calls :meth:`Publisher.submit`
+(non-blocking); the thread publishes the buffer's head to the durable topic exchange
+``ariscale.stasis`` with publisher confirms and removes it only once the broker confirmed it.
+While the broker is unreachable events pile up in the bounded buffer and are flushed in order
+when the thread reconnects (backoff capped at ``reconnect_max_s``).
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from kombu.connection import Connection
+from kombu.entity import Exchange
+from kombu.messaging import Producer
+from pydantic import BaseModel
+
+from ariscale_common import LinkState
+from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
+from node_agent.event_buffer import EventBuffer
+from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
+
+log = logging.getLogger(__name__)
+
+LinkReporter = Callable[[LinkState, str], None]
+"""Thread-safe callback the publisher reports the AMQP link's state to."""
+
+CONFIRM_TIMEOUT_S = 5.0
+IDLE_POLL_S = 0.5
+HEARTBEAT_S = 10
+DROP_LOG_EVERY = 1000  # an overflowing buffer logs its first loss, then every thousandth
+
+
+class EventStats(BaseModel):
+    """What the publisher has done since the agent started (``/health``)."""
+
+    agent_run: str
+    received: int
+    published: int
+    buffered: int
+    dropped: int
+    buffer_capacity: int
+
+
+class Publisher:
+    def __init__(
+        self,
+        amqp_url: str,
+        node_id: str,
+        buffer: EventBuffer[BusMessage],
+        report: LinkReporter,
+        reconnect_max_s: float = 2.0,
+    ) -> None:
+        self.node_id = node_id
+        self.agent_run = uuid.uuid4().hex[:12]
+        self.published = 0
+        self._url = amqp_url
+        self._buffer = buffer
+        self._report = report
+        self._reconnect_max_s = reconnect_max_s
+        self._exchange = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
+        self._seq = 0
+        self._stopping = threading.Event()
+        self._flush_deadline = 0.0
+        self._thread = threading.Thread(target=self._run, name=f"amqp-publisher-{node_id}", daemon=True)
+
+    # -- the event loop's side ----------------------------------------------------------------------
+
+    def submit(self, ws_app: str, raw: str) -> None:
+        """Queue one raw ARI event received on ``ws_app``'s websocket; never blocks."""
+        self._seq += 1
+        try:
+            message = bus_message(raw, ws_app, self.node_id, self.agent_run, self._seq)
+        except InvalidEvent as exc:
+            self._seq -= 1
+            log.warning("%s app %s: dropped a websocket message: %s", self.node_id, ws_app, exc)
+            return
+        evicted = self._buffer.put(message)
+        dropped = self._buffer.dropped
+        if evicted is not None and (dropped == 1 or dropped % DROP_LOG_EVERY == 0):
+            log.warning(
+                "%s: event buffer full (%d events): dropped the oldest, %s (seq %s); %d dropped so far",
+                self.node_id, self._buffer.capacity, evicted.routing_key, evicted.headers["seq"], dropped,
+            )  # fmt: skip
+
+    def stats(self) -> EventStats:
+        return EventStats(
+            agent_run=self.agent_run,
+            received=self._buffer.received,
+            published=self.published,
+            buffered=len(self._buffer),
+            dropped=self._buffer.dropped,
+            buffer_capacity=self._buffer.capacity,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, flush_timeout: float = 5.0) -> None:
+        """Blocking: give the thread ``flush_timeout`` seconds to publish what is buffered, then stop."""
+        self._flush_deadline = time.monotonic() + flush_timeout
+        self._stopping.set()
+        self._buffer.wake()
+        self._thread.join(flush_timeout + CONFIRM_TIMEOUT_S + 1)
+        left = len(self._buffer)
+        if left:
+            log.warning("%s: stopped with %d events not published", self.node_id, left)
+
+    # -- the publisher thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while not self._done():
+            self._report(LinkState.CONNECTING, "")
+            try:
+                with Connection(
+                    self._url,
+                    heartbeat=HEARTBEAT_S,
+                    connect_timeout=2,
+                    transport_options={"confirm_publish": True},
+                ) as conn:
+                    conn.ensure_connection(max_retries=1)
+                    producer = Producer(conn.channel(), exchange=self._exchange)
+                    self._exchange.declare(channel=producer.channel)
+                    self._report(LinkState.UP, "")
+                    backoff = 0.1
+                    self._pump(conn, producer)
+            except Exception as exc:  # kombu/amqp raise many types (socket, AMQP, recoverable)
+                detail = f"{type(exc).__name__}: {exc}"
+                self._report(LinkState.DOWN, f"{detail}; {len(self._buffer)} events buffered")
+                log.debug("%s: AMQP failure", self.node_id, exc_info=True)
+                if self._stopping.wait(backoff):
+                    if time.monotonic() >= self._flush_deadline:
+                        return
+                backoff = min(backoff * 2, self._reconnect_max_s)
+
+    def _done(self) -> bool:
+        return self._stopping.is_set() and (
+            len(self._buffer) == 0 or time.monotonic() >= self._flush_deadline
+        )
+
+    def _pump(self, conn: Connection, producer: Producer) -> None:
+        while not self._done():
+            message = self._buffer.peek(IDLE_POLL_S)
+            if message is None:
+                self._check_alive(conn)
+                continue
+            producer.publish(
+                message.body,
+                routing_key=message.routing_key,
+                headers=message.headers,
+                message_id=message.message_id,
+                content_type=CONTENT_TYPE,
+                content_encoding="utf-8",
+                delivery_mode=2,  # persistent
+                retry=False,
+                confirm_timeout=CONFIRM_TIMEOUT_S,
+            )
+            # Reached only once the broker confirmed it (confirm_publish): now it may leave.
+            self._buffer.pop_if(message)
+            self.published += 1
+
+    @staticmethod
+    def _check_alive(conn: Connection) -> None:
+        """While idle, notice a broker that went away (closed socket, missed heartbeats)."""
+        conn.heartbeat_check()
+        try:
+            conn.drain_events(timeout=0.01)
+        except TimeoutError:
+            pass

@@ -1,0 +1,94 @@
+"""An app put into Consul is served by every node within 2 s; its calls' events reach RabbitMQ;
+deleting it makes every node refuse its number and its events stop."""
+
+import time
+from functools import partial
+
+from ariscale_cluster import Cluster
+from ariscale_common.bus import app_binding, stasis_routing_key
+from tests.support.answering import answering_from_bus
+from tests.support.consul_kv import ConsulApps
+from tests.support.node_agent import forgotten, served
+from tests.support.sipp import place_calls
+from tests.support.stasis_bus import BusTap
+from tests.support.waiting import until
+
+
+async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
+    cluster: Cluster,
+    consul_apps: ConsulApps,
+    node_aris: dict[str, str],
+    ari_auth: tuple[str, str],
+    sip_edge: str,
+    app_name: str,
+    extension: str,
+) -> None:
+    with BusTap(cluster.spec.amqp_url, [app_binding(app_name)]).running() as tap:
+        started = time.monotonic()
+        await consul_apps.put(app_name, [extension])
+        for node_id, ari_url in node_aris.items():
+            left = 2.0 - (time.monotonic() - started)
+            await until(
+                partial(served, ari_url, ari_auth, app_name, extension),
+                timeout=max(left, 0.0), interval=0.05, message=f"{app_name} served by {node_id} within 2 s",
+            )  # fmt: skip
+
+        async with answering_from_bus(tap, node_aris, ari_auth):
+            result = await place_calls(sip_edge, extension, calls=4, rate=10, hold_ms=300)
+            await until(lambda: len(tap.events("StasisEnd")) == 4, message="4 StasisEnd on the bus")
+
+    assert result.successful == 4, result.output[-2000:]
+    starts = tap.events("StasisStart")
+    assert len(starts) == 4
+    nodes = set()
+    for start in starts:
+        node_id = start.event["channel"]["id"].split("-")[0]  # systemname prefixes channel ids
+        assert start.routing_key == stasis_routing_key(app_name, node_id, "StasisStart")
+        assert start.event["channel"]["dialplan"]["exten"] == extension
+        nodes.add(node_id)
+    assert nodes == set(node_aris), "Kamailio spreads 4 calls over both nodes"
+    # Body as Asterisk sent it; headers say where it came from.
+    assert all(m.headers["app"] == app_name and m.event["application"] == app_name for m in tap.events())
+
+
+async def test_deleted_app_is_refused_everywhere_and_its_events_stop(
+    cluster: Cluster,
+    consul_apps: ConsulApps,
+    node_aris: dict[str, str],
+    ari_auth: tuple[str, str],
+    sip_edge: str,
+    app_name: str,
+    extension: str,
+) -> None:
+    control_app, control_extension = f"{app_name}c", f"{extension}1"
+    await consul_apps.put(app_name, [extension])
+    await consul_apps.put(control_app, [control_extension])
+    for ari_url in node_aris.values():
+        await until(partial(served, ari_url, ari_auth, app_name, extension))
+        await until(partial(served, ari_url, ari_auth, control_app, control_extension))
+
+    bindings = [app_binding(app_name), app_binding(control_app)]
+    with BusTap(cluster.spec.amqp_url, bindings).running() as tap:
+        await consul_apps.delete(app_name)
+        for node_id, ari_url in node_aris.items():
+            await until(
+                partial(forgotten, ari_url, ari_auth, app_name, extension),
+                timeout=2, interval=0.05, message=f"{app_name} gone from {node_id} within 2 s",
+            )  # fmt: skip
+
+        # Refused by every node: through the SIP edge (round robin) and at each node directly.
+        targets = [sip_edge, *(node.sip_address for node in cluster.spec.nodes)]
+        for target in targets:
+            refused = await place_calls(target, extension, calls=2, scenario="uac_rejected.xml", timeout=20)
+            assert refused.successful == 2, refused.output[-2000:]
+
+        # The control app's calls still flow on every node: once its events are on the bus, any
+        # event the deleted app could have caused before them would be there too.
+        async with answering_from_bus(tap, node_aris, ari_auth):
+            for node in cluster.spec.nodes:
+                result = await place_calls(node.sip_address, control_extension, calls=1, hold_ms=100)
+                assert result.successful == 1, result.output[-2000:]
+            await until(lambda: len(tap.events("StasisEnd")) == len(node_aris), message="control StasisEnds")
+
+    assert {e.node_id for e in tap.events("StasisStart")} == set(node_aris)
+    assert {e.headers["app"] for e in tap.events()} == {control_app}

@@ -1,0 +1,166 @@
+# kombu ships partial type hints: its constructors and methods are unannotated.
+# mypy: disable-error-code="no-untyped-call"
+"""What the events tests drive: gateways under uvicorn in threads, a bus publisher standing in for
+the node agents, and plain websocket clients (not the project's SDK)."""
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+import websockets
+from kombu.connection import Connection
+from kombu.entity import Exchange
+from kombu.messaging import Producer
+
+from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, stasis_routing_key
+from gateway.bus_consume import app_queue_name
+from gateway.main import create_app
+from gateway.settings import Settings
+
+
+class GatewayServer:
+    """One gateway process's worth: ``create_app`` under uvicorn, in a thread of this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", ws="websockets-sansio", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def events_url(self, app: str, password: str, apps: str | None = None) -> str:
+        return f"ws://127.0.0.1:{self.port}/ari/events?app={apps or app}&api_key={app}:{password}"
+
+    def start(self, timeout: float = 20.0) -> "GatewayServer":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+        self._sock.close()
+
+
+class BusPublisher:
+    """Publishes ARI events exactly as ``ariscale_common.bus`` says the node agents do."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._conn = Connection(amqp_url, transport_options={"confirm_publish": True})
+        self._exchange = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._producer = Producer(self._conn.channel(), exchange=self._exchange)
+            self._exchange(self._producer.channel).declare()
+
+    def publish_sync(self, app: str, node: str, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._producer.publish(
+                json.dumps(event),
+                routing_key=stasis_routing_key(app, node, event["type"]),
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )
+
+    async def publish(self, app: str, node: str, *events: dict[str, Any]) -> None:
+        def publish_all() -> None:
+            for event in events:
+                self.publish_sync(app, node, event)
+
+        await asyncio.to_thread(publish_all)
+
+    def queue_ready(self, app: str) -> bool:
+        """The app's queue exists (a gateway declared it), so events published now wait in it."""
+        with self._lock:
+            channel = self._conn.channel()
+            try:
+                channel.queue_declare(app_queue_name(app), passive=True)
+                return True
+            except Exception:
+                return False
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.release()
+
+
+class EventStream:
+    """A plain websocket on ``/ari/events``, collecting what arrives."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.events: list[dict[str, Any]] = []
+        self._ws: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self) -> "EventStream":
+        self._ws = await websockets.connect(self.url)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self._ws:
+                self.events.append(json.loads(raw))
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def channels(self) -> set[str]:
+        return {e["channel"]["id"] for e in self.events if "channel" in e}
+
+    def of_channel(self, channel_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("channel", {}).get("id") == channel_id]
+
+
+@contextlib.asynccontextmanager
+async def streams(*urls: str) -> AsyncIterator[list[EventStream]]:
+    opened = [await EventStream(url).open() for url in urls]
+    try:
+        yield opened
+    finally:
+        for stream in opened:
+            await stream.close()
+
+
+def call_events(app: str, channel_id: str, middle: int = 3) -> list[dict[str, Any]]:
+    """One call's events as a node sends them: StasisStart, ``middle`` more, StasisEnd, destroyed."""
+    channel = {"id": channel_id, "name": f"PJSIP/edge-{channel_id}", "state": "Ring"}
+    events: list[dict[str, Any]] = [
+        {"type": "StasisStart", "application": app, "channel": channel, "args": []}
+    ]
+    events += [
+        {"type": "ChannelVarset", "application": app, "channel": channel, "variable": "N", "value": str(i)}
+        for i in range(middle)
+    ]
+    events.append({"type": "StasisEnd", "application": app, "channel": channel})
+    events.append({"type": "ChannelDestroyed", "application": app, "channel": channel, "cause": 16})
+    return events

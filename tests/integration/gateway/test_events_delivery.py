@@ -1,0 +1,207 @@
+"""Events from the bus reach the right websocket: one app's calls, spread over its instances,
+each call whole and in order, on one gateway or several (real RabbitMQ, Redis and Consul)."""
+
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import websockets
+
+from gateway.instances import instances_key
+from tests.integration.gateway.events_harness import BusPublisher, GatewayServer, call_events, streams
+from tests.support.waiting import until
+
+StartGateway = Callable[..., Awaitable[GatewayServer]]
+NewApp = Callable[[], tuple[str, str]]
+
+
+LiveCount = Callable[[str], int]
+
+
+@pytest.fixture
+def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
+    """How many live instances an app has, as the registry would read it."""
+
+    def count(app: str) -> int:
+        return int(events_redis.zcount(instances_key(events_redis_prefix, app), f"({time.time()}", "+inf"))
+
+    return count
+
+
+def interleave(*calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events of several calls mixed the way a busy node sends them (each call stays in order)."""
+    mixed: list[dict[str, Any]] = []
+    for i in range(max(len(c) for c in calls)):
+        mixed += [c[i] for c in calls if i < len(c)]
+    return mixed
+
+
+def assert_whole_and_in_order(received: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    channel = sent[0]["channel"]["id"]
+    assert [e for e in received if e.get("channel", {}).get("id") == channel] == sent
+
+
+async def test_events_reach_their_own_app_in_order_and_never_another(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher
+) -> None:
+    (a, a_pw), (b, b_pw) = events_app(), events_app()
+    gateway = await start_gateway("g1")
+    await until(lambda: bus_publisher.queue_ready(a) and bus_publisher.queue_ready(b), message="app queues")
+    a_calls = [call_events(a, f"n1-{i}.0", middle=10) for i in range(3)]
+    b_calls = [call_events(b, f"n2-{i}.0") for i in range(2)]
+    # Published before anyone listens: they wait in the app's queue.
+    await bus_publisher.publish(a, "n1", *interleave(*a_calls[:2]))
+    async with streams(gateway.events_url(a, a_pw), gateway.events_url(b, b_pw)) as (a_ws, b_ws):
+        await bus_publisher.publish(b, "n2", *interleave(*b_calls))
+        await bus_publisher.publish(a, "n1", *a_calls[2])
+        total = sum(len(c) for c in a_calls)
+        await until(lambda: len(a_ws.events) == total, message=f"{total} events on {a}'s websocket")
+        await until(lambda: len(b_ws.events) == 12, message=f"12 events on {b}'s websocket")
+    for sent in a_calls:
+        assert_whole_and_in_order(a_ws.events, sent)
+    assert {e["application"] for e in a_ws.events} == {a}
+    assert {e["application"] for e in b_ws.events} == {b}
+    for sent in b_calls:
+        assert_whole_and_in_order(b_ws.events, sent)
+
+
+async def test_app_list_naming_the_app_once_or_twice_works(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher
+) -> None:
+    app, password = events_app()
+    gateway = await start_gateway("g1")
+    await until(lambda: bus_publisher.queue_ready(app), message="app queue")
+    async with streams(gateway.events_url(app, password, apps=f"{app},{app}")) as (ws,):
+        await bus_publisher.publish(app, "n1", *call_events(app, "n1-7.0"))
+        await until(lambda: len(ws.events) == 6, message="6 events")
+
+
+async def test_two_instances_share_calls_and_each_call_stays_on_one(
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+) -> None:
+    app, password = events_app()
+    gateway = await start_gateway("g1")
+    async with streams(gateway.events_url(app, password), gateway.events_url(app, password)) as pair:
+        await until(lambda: live(app) == 2, message="2 live")
+        await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
+
+
+async def test_instances_on_two_gateways_share_calls_the_same_way(
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+) -> None:
+    app, password = events_app()
+    first, second = await start_gateway("g1"), await start_gateway("g2")
+    async with streams(first.events_url(app, password), second.events_url(app, password)) as pair:
+        await until(lambda: live(app) == 2, message="2 live")
+        await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
+
+
+async def _twenty_calls_split_between(
+    app: str, bus: BusPublisher, one: list[dict[str, Any]], other: list[dict[str, Any]]
+) -> None:
+    calls = [call_events(app, f"n{1 + i % 2}-{i}.0", middle=4) for i in range(20)]
+    for node in ("n1", "n2"):
+        of_node = [c for c in calls if c[0]["channel"]["id"].startswith(f"{node}-")]
+        await bus.publish(app, node, *interleave(*of_node))
+    total = sum(len(c) for c in calls)
+    await until(lambda: len(one) + len(other) == total, message=f"{total} events over both instances")
+    owners = Counter[str]()
+    for sent in calls:
+        channel = sent[0]["channel"]["id"]
+        on_one = [e for e in one if e["channel"]["id"] == channel]
+        on_other = [e for e in other if e["channel"]["id"] == channel]
+        assert not (on_one and on_other), f"call {channel} was split over both instances"
+        assert (on_one or on_other) == sent, f"call {channel} arrived incomplete or out of order"
+        owners["one" if on_one else "other"] += 1
+    assert owners == {"one": 10, "other": 10}, owners  # round robin over two
+
+
+async def test_reconnect_within_grace_loses_nothing(
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+) -> None:
+    app, password = events_app()
+    gateway = await start_gateway("g1", hangup_grace_seconds=30)
+    call = call_events(app, "n1-1.0", middle=20)
+    async with streams(gateway.events_url(app, password)) as (ws,):
+        await bus_publisher.publish(app, "n1", *call[:5])
+        await until(lambda: len(ws.events) == 5, message="the first 5 events")
+    await until(lambda: live(app) == 0, message="detached")
+    await bus_publisher.publish(app, "n1", *call[5:15])  # nobody connected: they wait
+    async with streams(gateway.events_url(app, password)) as (again,):
+        await bus_publisher.publish(app, "n1", *call[15:])
+        await until(lambda: len(again.events) == len(call) - 5, message="every event after the drop")
+    assert ws.events + again.events == call
+
+
+async def test_a_dropped_instance_s_calls_move_to_the_other(
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+) -> None:
+    app, password = events_app()
+    first, second = await start_gateway("g1"), await start_gateway("g2")
+    calls = [call_events(app, f"n1-{i}.0", middle=6) for i in range(4)]
+    async with streams(first.events_url(app, password)) as (staying,):
+        async with streams(second.events_url(app, password)) as (leaving,):
+            await until(lambda: live(app) == 2, message="2 live")
+            await bus_publisher.publish(app, "n1", *interleave(*[c[:3] for c in calls]))
+            await until(lambda: len(staying.events) + len(leaving.events) == 12, message="12 events")
+        assert leaving.channels(), "round robin gave the leaving instance no call"
+        await until(lambda: live(app) == 1, message="1 live")
+        await bus_publisher.publish(app, "n1", *interleave(*[c[3:] for c in calls]))
+        total = sum(len(c) for c in calls)
+        await until(lambda: len(staying.events) + len(leaving.events) == total, message="the rest")
+    for sent in calls:
+        channel = sent[0]["channel"]["id"]
+        # Whatever went to the leaving instance, the rest of the call followed to the other one.
+        assert leaving.of_channel(channel) + staying.of_channel(channel) == sent
+        assert staying.of_channel(channel)[-1]["type"] == "ChannelDestroyed"
+
+
+async def test_refusals_come_before_the_upgrade_with_a_clear_status(
+    start_gateway: StartGateway, events_app: NewApp
+) -> None:
+    (app, password), (other, _) = events_app(), events_app()
+    gateway = await start_gateway("g1")
+    base = f"ws://127.0.0.1:{gateway.port}/ari/events"
+    cases = {
+        f"{base}?app={app}": 401,
+        f"{base}?app={app}&api_key={app}:wrong": 401,
+        f"{base}?app={other}&api_key={app}:{password}": 403,
+        f"{base}?app={app},{other}&api_key={app}:{password}": 403,
+        f"{base}?api_key={app}:{password}": 400,
+    }
+    for url, status in cases.items():
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(url):
+                pass
+        assert refused.value.response.status_code == status, url
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(f"{base}?app={other}&api_key={app}:{password}"):
+            pass
+    assert other in refused.value.response.body.decode()
+
+
+async def test_health_reports_amqp_and_redis_up(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway("g1")
+
+    async def links_up() -> bool:
+        async with httpx.AsyncClient() as client:
+            links = (await client.get(f"{gateway.url}/health")).json()["links"]
+        return all(links.get(name, {}).get("state") == "up" for name in ("amqp", "redis"))
+
+    await until(links_up, message="amqp and redis up in /health")

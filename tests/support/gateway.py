@@ -1,0 +1,26 @@
+"""The gateway from a test's side: is an app accepted yet; a second gateway process beside it."""
+
+import httpx
+
+from ariscale_cluster import Cluster
+from ariscale_cluster.cluster import http_ok, wait_until
+from ariscale_cluster.services import ServiceSpec, cluster_services, uvicorn_argv
+
+
+def start_extra_gateway(cluster: Cluster, port: int) -> str:
+    """Start another gateway on ``port`` with the cluster's settings; return its URL."""
+    base = next(s for s in cluster_services(cluster.spec) if s.component == "gateway")
+    extra = ServiceSpec("gateway-2", base.factory, port, base.env)
+    cluster.procs.start(extra.component, uvicorn_argv(extra), extra.env)
+    if not wait_until(lambda: http_ok(f"{extra.url}/health"), 30):
+        raise AssertionError(f"second gateway did not start: {cluster.procs.log_path(extra.component)}")
+    return extra.url
+
+
+def stop_extra_gateway(cluster: Cluster) -> None:
+    cluster.procs.stop("gateway-2")
+
+
+async def accepts_app(client: httpx.AsyncClient) -> bool:
+    """The gateway knows the client's app (it learns new apps from Consul within about a second)."""
+    return (await client.get("/channels")).status_code == 200

@@ -1,0 +1,16 @@
+import subprocess
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[3] / "deploy/scripts/provision.sh"
+
+
+def test_provision_refuses_to_run_without_root() -> None:
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, "one line, naming the reason"
+    assert "root" in result.stderr

@@ -1,0 +1,21 @@
+from ariscale_common import Health, LinkState
+
+
+def test_health_is_ok_only_when_every_link_is_up() -> None:
+    health = Health("svc")
+    assert health.report().status == "ok"
+    health.set("redis", LinkState.UP)
+    health.set("amqp", LinkState.CONNECTING)
+    assert health.report().status == "degraded"
+    health.set("amqp", LinkState.UP)
+    assert health.report().status == "ok"
+    assert health.state("amqp") is LinkState.UP
+
+
+def test_detail_updates_do_not_reset_the_transition_time() -> None:
+    health = Health("svc")
+    health.set("ari:n1", LinkState.DOWN, "refused")
+    since = health.report().links["ari:n1"].since
+    health.set("ari:n1", LinkState.DOWN, "refused again")
+    link = health.report().links["ari:n1"]
+    assert link.since == since and link.detail == "refused again"

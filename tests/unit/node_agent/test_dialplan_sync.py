@@ -1,0 +1,14 @@
+from ariscale_common.discovery import AppRecord
+from node_agent.dialplan_sync import routes
+
+
+def test_only_apps_with_a_live_websocket_are_routed() -> None:
+    apps = [AppRecord(name="conf", extensions=["8000", "8001"]), AppRecord(name="ivr", extensions=["9000"])]
+    assert routes(apps, {"conf"}) == {"8000": "conf", "8001": "conf"}
+    assert routes(apps, {"conf", "ivr"}) == {"8000": "conf", "8001": "conf", "9000": "ivr"}
+    assert routes(apps, set()) == {}
+
+
+def test_an_extension_claimed_twice_goes_to_the_first_app_by_name() -> None:
+    apps = [AppRecord(name="zeta", extensions=["8000"]), AppRecord(name="alpha", extensions=["8000"])]
+    assert routes(apps, {"zeta", "alpha"}) == {"8000": "alpha"}

@@ -1,0 +1,64 @@
+import threading
+
+import pytest
+
+from node_agent.event_buffer import EventBuffer
+
+
+def drain(buffer: EventBuffer[int]) -> list[int]:
+    out = []
+    while (item := buffer.peek(0)) is not None:
+        assert buffer.pop_if(item)
+        out.append(item)
+    return out
+
+
+def test_items_leave_in_the_order_they_came() -> None:
+    buffer: EventBuffer[int] = EventBuffer(10)
+    for i in range(5):
+        assert buffer.put(i) is None
+    assert len(buffer) == 5
+    assert drain(buffer) == [0, 1, 2, 3, 4]
+    assert (buffer.received, buffer.dropped) == (5, 0)
+
+
+def test_head_stays_until_popped_so_a_failed_publish_is_retried_first() -> None:
+    buffer: EventBuffer[int] = EventBuffer(10)
+    buffer.put(1)
+    buffer.put(2)
+    assert buffer.peek(0) == 1
+    assert buffer.peek(0) == 1  # not confirmed: still the head
+    assert drain(buffer) == [1, 2]
+
+
+def test_overflow_drops_the_oldest_and_counts_it() -> None:
+    buffer: EventBuffer[int] = EventBuffer(3)
+    evicted = [buffer.put(i) for i in range(7)]
+    assert evicted == [None, None, None, 0, 1, 2, 3]
+    assert (buffer.received, buffer.dropped, len(buffer)) == (7, 4, 3)
+    assert drain(buffer) == [4, 5, 6]
+
+
+def test_pop_if_ignores_an_item_evicted_while_in_flight() -> None:
+    buffer: EventBuffer[object] = EventBuffer(1)
+    first, second = object(), object()
+    buffer.put(first)
+    in_flight = buffer.peek(0)
+    buffer.put(second)  # evicts the one being published
+    assert not buffer.pop_if(in_flight)
+    assert buffer.peek(0) is second
+
+
+def test_peek_waits_for_an_item_from_another_thread() -> None:
+    buffer: EventBuffer[str] = EventBuffer(2)
+    threading.Timer(0.05, buffer.put, args=("late",)).start()
+    assert buffer.peek(5) == "late"
+
+
+def test_peek_on_empty_buffer_returns_none() -> None:
+    assert EventBuffer[int](1).peek(0) is None
+
+
+def test_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        EventBuffer[int](0)
