@@ -8,8 +8,10 @@ While Consul does not answer, the file is left alone: an unknown set is not an e
 """
 
 import asyncio
+import contextlib
 import logging
 import os
+import uuid
 from pathlib import Path
 
 from ariscale_common import Health, LinkState
@@ -36,6 +38,7 @@ class EdgeSync:
         self._list_file = Path(settings.dispatcher_list)
         self._loaded: str | None = None  # the list text Kamailio last reloaded successfully
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def nudge(self) -> None:
         """Recompute now (a node was drained or undrained)."""
@@ -63,24 +66,31 @@ class EdgeSync:
         return True
 
     async def run(self) -> None:
-        backoff = Backoff()
-        while True:
+        # Capped low: the loop is cheap, and a refused reload ("Ongoing reload") must be retried
+        # soon after Kamailio's rate limit lets it through.
+        backoff = Backoff(initial=self._settings.poll_interval, maximum=2.0)
+        while not self._stopping:
             try:
                 await self.sync_once()
             except ConsulUnavailable:
                 delay = backoff.next()  # the consul link in /health already says why
-            except ReloadFailed as exc:
+            except (ReloadFailed, OSError) as exc:
                 delay = backoff.next()
                 self._health.set(LINK, LinkState.DOWN, str(exc))
-                log.warning("SIP edge reload failed, retrying in %.1f s: %s", delay, exc)
+                log.warning("SIP edge update failed, retrying in %.1f s: %s", delay, exc)
             else:
                 backoff.reset()
                 delay = self._settings.poll_interval
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
             self._wake.clear()
+
+    def stop(self) -> None:
+        """End :meth:`run` after its current step (no cancellation in the middle of a kamcmd run)."""
+        self._stopping = True
+        self._wake.set()
 
     async def _reload(self) -> None:
         argv = [self._settings.kamcmd, "-s", f"unix:{self._settings.ctl_socket}", "dispatcher.reload"]
@@ -91,19 +101,24 @@ class EdgeSync:
         except OSError as exc:
             raise ReloadFailed(f"{argv[0]}: {exc}") from exc
         try:
-            output, _ = await asyncio.wait_for(proc.communicate(), RELOAD_TIMEOUT)
+            async with asyncio.timeout(RELOAD_TIMEOUT):
+                output, _ = await proc.communicate()
         except TimeoutError:
-            proc.kill()
-            await proc.wait()
             raise ReloadFailed(f"kamcmd did not answer within {RELOAD_TIMEOUT:.0f} s") from None
-        text = output.decode(errors="replace").strip()
-        # kamcmd exits 0 even when Kamailio refuses ("error: 500 - Ongoing reload").
-        if proc.returncode != 0 or text.lower().startswith("error"):
-            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {text}")
+        finally:
+            if proc.returncode is None:  # timed out or cancelled: leave no kamcmd behind
+                proc.kill()
+                await proc.wait()
+        said = output.decode(errors="replace").strip()
+        # kamcmd exits 0 even when Kamailio refuses, e.g. "error: 500 - Ongoing reload" (the
+        # dispatcher module allows one reload per reload_delta; the cluster config sets it to 0).
+        if proc.returncode != 0 or said.lower().startswith("error"):
+            raise ReloadFailed(f"kamcmd exited {proc.returncode}: {said}")
 
 
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # A name of our own: two registries (or a restart overlapping the old one) may write at once.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)

@@ -7,6 +7,7 @@ start-up, and every ``resync_interval`` seconds, so a wiped or edited KV heals b
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -35,6 +36,7 @@ class AppMirror:
         # KV under the lock, so it can never put back an app deleted while it ran.
         self._lock = asyncio.Lock()
         self._dirty = asyncio.Event()
+        self._stopping = False
         self.resyncs = 0  # completed full re-syncs (for /health details and tests)
 
     async def publish(self, record: AppRecord) -> None:
@@ -70,7 +72,7 @@ class AppMirror:
     async def run(self) -> None:
         """Re-sync now, then on every failed write, every interval; back off while it fails."""
         backoff = Backoff()
-        while True:
+        while not self._stopping:
             try:
                 await self.resync()
             except (ConsulUnavailable, SQLAlchemyError) as exc:
@@ -79,11 +81,16 @@ class AppMirror:
             else:
                 backoff.reset()
                 delay = self._interval
-            try:
-                await asyncio.wait_for(self._dirty.wait(), delay)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._dirty.wait()
             self._dirty.clear()
+
+    def stop(self) -> None:
+        """End :meth:`run` after its current step (not cancelled halfway through a write)."""
+        self._stopping = True
+        self._dirty.set()
 
 
 def _parse(raw: str | None) -> AppRecord | None:

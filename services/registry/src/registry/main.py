@@ -1,7 +1,6 @@
 """Composition root of the registry service: settings, database, Consul, services, routes."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -19,6 +18,9 @@ from registry.kv_mirror import AppMirror
 from registry.node_ari import NodeAri
 from registry.nodes import NodeService
 from registry.settings import Settings
+
+# Long enough for a running kamcmd (5 s timeout) or Consul call to finish before we cancel.
+SHUTDOWN_TIMEOUT = 8.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,11 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
+            mirror.stop()
+            edge.stop()
+            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT)
+            for task in late:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await asyncio.gather(*tasks, return_exceptions=True)
             await engine.dispose()
 
     app = FastAPI(
