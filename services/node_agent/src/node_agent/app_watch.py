@@ -8,8 +8,8 @@ import logging
 import re
 
 from ariscale_common import Health, LinkState
+from ariscale_common.backoff import Backoff
 from ariscale_common.discovery import AppRecord
-from node_agent.backoff import Backoff
 from node_agent.consul_client import ConsulClient, ConsulUnavailable
 from node_agent.dialplan_sync import DialplanSync
 from node_agent.subscriptions import Subscriptions

@@ -11,9 +11,9 @@ import asyncio
 import logging
 
 from ariscale_common.ari import AriClient, AriError
+from ariscale_common.backoff import Backoff
 from ariscale_common.dialplan import app_variable
 from ariscale_common.discovery import AppRecord
-from node_agent.backoff import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.ari import AriClient
+from ariscale_common.backoff import Backoff
 from ariscale_common.dialplan import LINK_APP
 from node_agent.api import health
 from node_agent.app_watch import AppWatcher
-from node_agent.backoff import Backoff
 from node_agent.consul_client import ConsulClient
 from node_agent.dialplan_sync import DialplanSync
 from node_agent.event_buffer import EventBuffer

@@ -20,7 +20,7 @@ from typing import Protocol
 import websockets
 
 from ariscale_common import AriSettings, Health, LinkState
-from node_agent.backoff import Backoff
+from ariscale_common.backoff import Backoff
 from node_agent.settings import TimingSettings
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 
 from ariscale_common import Health, LinkState
+from ariscale_common.backoff import Backoff
 from ariscale_common.sip_edge import DispatchTarget, parse_dispatcher_list, render_dispatcher_list
-from registry.backoff import Backoff
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable
 from registry.settings import SipEdgeSettings
@@ -68,7 +68,7 @@ class EdgeSync:
     async def run(self) -> None:
         # Capped low: the loop is cheap, and a refused reload ("Ongoing reload") must be retried
         # soon after Kamailio's rate limit lets it through.
-        backoff = Backoff(initial=self._settings.poll_interval, maximum=2.0)
+        backoff = Backoff(initial=self._settings.poll_interval, maximum=2.0, jitter=0.2)
         while not self._stopping:
             try:
                 await self.sync_once()

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ariscale_common.backoff import Backoff
 from ariscale_common.discovery import AppRecord
-from registry.backoff import Backoff
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable
 
@@ -71,7 +71,7 @@ class AppMirror:
 
     async def run(self) -> None:
         """Re-sync now, then on every failed write, every interval; back off while it fails."""
-        backoff = Backoff()
+        backoff = Backoff(jitter=0.2)
         while not self._stopping:
             try:
                 await self.resync()
