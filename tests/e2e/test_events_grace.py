@@ -4,6 +4,8 @@ import asyncio
 import time
 from functools import partial
 
+import httpx
+
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import RegisteredApp
 from tests.support.ari import list_channels
@@ -23,8 +25,10 @@ async def _count_is(cluster: Cluster, count: int) -> bool:
 
 
 async def test_calls_of_an_app_nobody_listens_to_are_hung_up_after_grace(
-    cluster: Cluster, sip_edge: str, registered_app: RegisteredApp
+    cluster: Cluster, sip_edge: str, registered_app: RegisteredApp, registry: httpx.AsyncClient
 ) -> None:
+    detail = (await registry.get(f"/apps/{registered_app.name}")).json()
+    assert detail["consumers"] == 0, "the registry shows that nobody listens to the app"
     calls = asyncio.create_task(place_calls(sip_edge, registered_app.extension, calls=4, rate=20, timeout=30))
     await until(partial(_count_is, cluster, 4), timeout=10, message="4 calls ringing in Stasis")
     entered = time.monotonic()

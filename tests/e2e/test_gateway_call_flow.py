@@ -42,8 +42,9 @@ async def redis_keys(cluster: Cluster) -> list[bytes]:
 
 async def test_ten_calls_through_the_gateway(
     cluster: Cluster, gw: httpx.AsyncClient, app_events: AppEvents, registered_app: RegisteredApp,
-    sip_edge: str, node_aris: dict[str, str], ari_auth: tuple[str, str],
+    sip_edge: str, node_aris: dict[str, str], ari_auth: tuple[str, str], registry: httpx.AsyncClient,
 ) -> None:  # fmt: skip
+    assert (await registry.get(f"/apps/{registered_app.name}")).json()["consumers"] == 1
     calls = asyncio.create_task(
         place_calls(sip_edge, registered_app.extension, calls=10, rate=20, hold_ms=60000)
     )

@@ -11,7 +11,7 @@ import pytest
 import redis
 import websockets
 
-from gateway.instances import instances_key
+from ariscale_common.consumers import instances_key
 from tests.integration.gateway.events_harness import BusPublisher, GatewayServer, call_events, streams
 from tests.support.waiting import until
 

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from ariscale_common import Health, LinkState
+from ariscale_common.consumers import instances_key, live_consumers
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,6 @@ _KEEP_LAPSED = 3600.0  # seconds a lapsed instance stays listed
 
 Send = Callable[[str], Awaitable[None]]
 AppHook = Callable[[str], None]
-
-
-def instances_key(prefix: str, app: str) -> str:
-    return f"{prefix}instances:{app}"
 
 
 def as_str(value: object) -> str:
@@ -106,7 +103,7 @@ class InstanceRegistry:
         return sorted(as_str(m) for m in members)
 
     async def live_count(self, app: str) -> int:
-        return int(await self._redis.zcount(self.key(app), f"({time.time()}", "+inf"))
+        return await live_consumers(self._redis, self._prefix, app)
 
 
 class Instances:

@@ -5,6 +5,7 @@ Every committed change is mirrored to Consul KV (:class:`~registry.kv_mirror.App
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -46,11 +47,13 @@ class AppService:
         mirror: AppMirror,
         store: ConsulStore,
         node_ari: NodeAri,
+        consumers: Callable[[str], Awaitable[int | None]],
     ) -> None:
         self._sessions = sessions
         self._mirror = mirror
         self._store = store
         self._node_ari = node_ari
+        self._consumers = consumers
 
     async def create(self, new: AppCreate) -> AppCreated:
         if new.name == LINK_APP:
@@ -79,7 +82,11 @@ class AppService:
     async def get(self, name: str) -> AppDetail:
         async with self._sessions() as session:
             app = await _get(session, name)
-        return AppDetail(**_public(app).model_dump(), nodes=await self._node_states(name))
+        return AppDetail(
+            **_public(app).model_dump(),
+            nodes=await self._node_states(name),
+            consumers=await self._consumers(name),
+        )
 
     async def update(self, name: str, change: AppUpdate) -> AppPublic:
         async with self._sessions() as session:

@@ -6,8 +6,11 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common.consumers import live_consumers
 from ariscale_common.errors import install_error_handlers
 from registry import db
 from registry.api import router
@@ -40,7 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         edge = EdgeSync(store, settings.sip_edge, health)
         sessions = db.session_factory(engine)
         mirror = AppMirror(store, partial(load_records, sessions), settings.kv_resync_interval)
-        apps = AppService(sessions, mirror, store, node_ari)
+        redis = Redis.from_url(settings.redis.url)
+
+        async def consumers(name: str) -> int | None:
+            try:
+                return await live_consumers(redis, settings.redis.key_prefix, name)
+            except RedisError:
+                return None  # shown as unknown, not as zero
+
+        apps = AppService(sessions, mirror, store, node_ari, consumers)
         nodes = NodeService(store, node_ari, on_drain_change=edge.nudge)
 
         app.state.settings = settings
@@ -58,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             mirror.stop()
             edge.stop()
+            await redis.aclose()
             _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT)
             for task in late:
                 task.cancel()

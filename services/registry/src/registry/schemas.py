@@ -109,6 +109,9 @@ class AppNodeState(BaseModel):
 class AppDetail(AppPublic):
     # One entry per node in Consul; null when Consul did not answer.
     nodes: list[AppNodeState] | None
+    # Instances of the app connected to the gateways now (0: nobody; its calls get hung up);
+    # null when Redis did not answer.
+    consumers: int | None = None
 
 
 NodeHealth = Literal["passing", "warning", "critical"]

@@ -3,7 +3,7 @@
 from pydantic import BaseModel, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ariscale_common import AriSettings, ConsulSettings, LogSettings
+from ariscale_common import AriSettings, ConsulSettings, LogSettings, RedisSettings
 
 
 class SipEdgeSettings(BaseModel):
@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     consul: ConsulSettings = ConsulSettings()
     ari: AriSettings = AriSettings()
     sip_edge: SipEdgeSettings = SipEdgeSettings()
+    # Where the gateways list apps' connected instances (to show each app's consumers).
+    redis: RedisSettings = RedisSettings()
     log: LogSettings = LogSettings()
     # Full KV re-sync from the database: at start, after Consul comes back, and this often.
     kv_resync_interval: float = 30.0
