@@ -20,6 +20,7 @@ import redis
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+from tests.support.ari import AppEvents
 from tests.support.consul_kv import ConsulApps
 from tests.support.node_agent import served
 from tests.support.waiting import until
@@ -137,6 +138,42 @@ async def registered_app(
 @pytest.fixture
 def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"
+
+
+# -- an app's view through the gateway, and each node's own -------------------------------------
+
+
+@pytest.fixture
+async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
+    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
+        # The gateway learns new apps from Consul within about a second.
+        await until(lambda: accepted(c), timeout=10, message="gateway accepts the new app")
+    async with AppEvents(gateway_url, registered_app.auth).running() as events:
+        yield events
+
+
+@pytest.fixture
+async def gw(
+    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
+        yield c
+
+
+@pytest.fixture
+async def nodes(
+    node_aris: dict[str, str], ari_auth: tuple[str, str]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """Each node's own ARI, to check what really exists where."""
+    clients = {n: httpx.AsyncClient(base_url=url, auth=ari_auth, timeout=10) for n, url in node_aris.items()}
+    yield clients
+    for client in clients.values():
+        await client.aclose()
+
+
+async def accepted(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/channels")).status_code == 200
 
 
 # -- node agent -----------------------------------------------------------------------------------

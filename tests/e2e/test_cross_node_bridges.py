@@ -3,7 +3,6 @@
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -11,47 +10,13 @@ import pytest
 
 from ariscale_cluster import Cluster
 from ariscale_common.dialplan import LINK_APP
-from tests.e2e.conftest import RegisteredApp
-from tests.support.ari import AppEvents
+from tests.e2e.conftest import RegisteredApp, accepted
 from tests.support.audio import band_energy, make_tone, peak_frequency
 from tests.support.callers import callers, node_of
 from tests.support.gateway import start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
 
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
-
-
-@pytest.fixture
-async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
-    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
-    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
-        # The gateway learns new apps from Consul within about a second.
-        await until(lambda: _accepted(c), timeout=10, message="gateway accepts the new app")
-    async with AppEvents(gateway_url, registered_app.auth).running() as events:
-        yield events
-
-
-@pytest.fixture
-async def gw(
-    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
-        yield c
-
-
-@pytest.fixture
-async def nodes(
-    node_aris: dict[str, str], ari_auth: tuple[str, str]
-) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """Each node's own ARI, to check what really exists where."""
-    clients = {n: httpx.AsyncClient(base_url=url, auth=ari_auth, timeout=10) for n, url in node_aris.items()}
-    yield clients
-    for client in clients.values():
-        await client.aclose()
-
-
-async def _accepted(client: httpx.AsyncClient) -> bool:
-    return (await client.get("/channels")).status_code == 200
 
 
 async def legs_per_node(nodes: dict[str, httpx.AsyncClient]) -> dict[str, int]:
@@ -209,7 +174,7 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
         async with httpx.AsyncClient(
             base_url=f"{second_url}/ari", auth=registered_app.auth, timeout=30
         ) as gw2:
-            await until(lambda: _accepted(gw2), message="second gateway accepts the app")
+            await until(lambda: accepted(gw2), message="second gateway accepts the app")
             created = [
                 await gw.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": registered_app.name})
                 for _ in range(20)
