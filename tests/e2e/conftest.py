@@ -48,7 +48,8 @@ def cluster() -> Iterator[Cluster]:
         backing.delete_vhost(spec)
         _forget_redis_keys(spec)
         shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
-        shutil.rmtree(state_dir, ignore_errors=True)
+        if not os.environ.get("ARISCALE_TEST_KEEP_STATE"):
+            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
