@@ -1,41 +1,16 @@
 """ARI REST through the gateway: placement, errors, isolation, two gateways, Redis loss."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 
 from ariscale_cluster import Cluster
-from tests.e2e.conftest import RegisteredApp
-from tests.support.ari import AppEvents
+from tests.e2e.conftest import RegisteredApp, accepted
 from tests.support.gateway import start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
 
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
-
-
-@pytest.fixture
-async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
-    """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
-    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
-        # The gateway learns new apps from Consul within about a second.
-        await until(lambda: _accepted(c), timeout=10, message="gateway accepts the new app")
-    async with AppEvents(gateway_url, registered_app.auth).running() as events:
-        yield events
-
-
-@pytest.fixture
-async def gw(
-    gateway_url: str, registered_app: RegisteredApp, app_events: AppEvents
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=10) as c:
-        yield c
-
-
-async def _accepted(client: httpx.AsyncClient) -> bool:
-    return (await client.get("/channels")).status_code == 200
 
 
 async def node_channel_counts(node_aris: dict[str, str], auth: tuple[str, str]) -> dict[str, int]:
@@ -116,7 +91,7 @@ async def test_an_app_cannot_see_or_touch_another_apps_resources(
     creds = (other.json()["name"], other.json()["credentials"]["password"])
     try:
         async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=creds, timeout=10) as intruder:
-            await until(lambda: _accepted(intruder), message="gateway accepts the second app")
+            await until(lambda: accepted(intruder), message="gateway accepts the second app")
             assert channel_id not in {c["id"] for c in (await intruder.get("/channels")).json()}
             assert bridge_id not in {b["id"] for b in (await intruder.get("/bridges")).json()}
             assert (await intruder.get(f"/channels/{channel_id}")).status_code == 404
@@ -146,7 +121,7 @@ async def test_two_gateways_create_one_bridge_for_one_id(
         async with httpx.AsyncClient(
             base_url=f"{second_url}/ari", auth=registered_app.auth, timeout=10
         ) as gw2:
-            await until(lambda: _accepted(gw2), message="second gateway accepts the app")
+            await until(lambda: accepted(gw2), message="second gateway accepts the app")
             for round_ in range(10):
                 bridge_id = f"{registered_app.name}-conf-{round_}"
                 answers = await asyncio.gather(

@@ -112,7 +112,7 @@ class NodeFailover:
         self._linker = linker
         self._members = members
         self._notifier = notifier
-        self._rehoming = Rehoming(linker, nodes, ownership)
+        self._rehoming = Rehoming(linker, nodes, ownership, members)
         self._interval = interval
         self._known: dict[str, Node] = {}
         self._task: asyncio.Task[None] | None = None

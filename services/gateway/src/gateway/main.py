@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         locator = Locator(ownership, nodes)
         linker = Linker(LinkStore(redis, settings.redis.key_prefix), nodes)
         app.state.linker = linker
-        bridges = CrossNodeBridges(linker, locator, nodes)
+        members = BridgeMembers(redis, settings.redis.key_prefix)
+        bridges = CrossNodeBridges(linker, locator, nodes, members)
         app.state.ari = AriGateway(ownership, locator, nodes, bridges)
         app.state.authenticator = Authenticator(watch)
         checker.set("redis", LinkState.UP if await _redis_ok(redis) else LinkState.DOWN)
@@ -62,7 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix = settings.redis.key_prefix
         registry = InstanceRegistry(redis, prefix, settings.instance_ttl_seconds)
         calls = CallIndex(redis, prefix)
-        members = BridgeMembers(redis, prefix)
         tracker = StasisTracker(app.state.ownership, calls, members, member_left=linker.unlink_if_unused)
         worker = BusWorker(
             settings.amqp.url,

@@ -8,8 +8,14 @@ node (so a channel moved from one to the other on the same node, as rehoming doe
 confused by the order of the two events). Failover (:mod:`gateway.failover`) reads it to tell
 the app who left, with the channel and bridge exactly as Asterisk last described them.
 
+Rehoming moves a bridge's surviving members from their local bridge into the bridge itself on
+its new home; Asterisk reports that as leaving one and entering the other, which the app must not
+see (for the app they never left). The move is marked first, and the app's view drops the two
+events of each marked channel (:meth:`BridgeMembers.hides`).
+
 ``<prefix>members:<node's bridge id>:<node>`` — hash: channel id → ``{"app", "channel", "bridge"}``
 (JSON).
+``<prefix>moving:<bridge>`` — set of channel ids being moved into ``<bridge>`` (``MOVE_TTL_S``).
 """
 
 import json
@@ -17,6 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+
+from gateway.links import app_bridge_id
+
+MOVE_TTL_S = 60
 
 
 @dataclass(frozen=True)
@@ -69,3 +79,24 @@ class BridgeMembers:
 
     async def forget(self, bridge_id: str, node_id: str) -> None:
         await self._redis.delete(self._key(bridge_id, node_id))
+
+    def _moving_key(self, bridge_id: str) -> str:
+        return f"{self._prefix}moving:{bridge_id}"
+
+    async def moving(self, bridge_id: str, channel_ids: list[str]) -> None:
+        """``channel_ids`` are about to move from ``bridge_id``'s local bridge into the bridge."""
+        if channel_ids:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(self._moving_key(bridge_id), *channel_ids)
+                pipe.expire(self._moving_key(bridge_id), MOVE_TTL_S)
+                await pipe.execute()
+
+    async def hides(self, event_type: str, node_bridge: str, channel_id: str) -> bool:
+        """Whether this membership event is only a marked move (leaving the local bridge, then
+        entering the bridge: the entry ends the mark)."""
+        local_of = app_bridge_id(node_bridge)
+        if event_type == "ChannelLeftBridge" and local_of is not None:
+            return bool(await self._redis.sismember(self._moving_key(local_of), channel_id))
+        if event_type == "ChannelEnteredBridge" and local_of is None:
+            return bool(await self._redis.srem(self._moving_key(node_bridge), channel_id))
+        return False

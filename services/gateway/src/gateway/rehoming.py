@@ -10,7 +10,8 @@ dead leg. Rehoming:
 2. creates ``B`` on N (same id, mixing, tagged with its app) and records *B → N* in ownership,
    before anything moves, so the events that follow are attributed to N;
 3. moves N's members from its local bridge into B (``addChannel`` moves a channel out of its
-   current bridge), then hangs up the dead leg's end on N and destroys N's local bridge;
+   current bridge; the app does not see that move: for it they never left), then hangs up the
+   dead leg's end on N and destroys N's local bridge;
 4. re-links every other surviving member node to N: forgets the old link, hangs up its dead
    leg's end, and builds a new leg N → Xi into the local bridge that still holds the members.
 
@@ -25,6 +26,7 @@ from ariscale_common.ari import AriError
 from gateway.consul_watch import Node
 from gateway.linking import Link, Linker, LinkError
 from gateway.locate import APP_VARIABLE
+from gateway.membership import BridgeMembers
 from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 
@@ -38,10 +40,13 @@ def choose_home(members: dict[str, int]) -> str | None:
 
 
 class Rehoming:
-    def __init__(self, linker: Linker, nodes: NodeClients, ownership: OwnershipStore) -> None:
+    def __init__(
+        self, linker: Linker, nodes: NodeClients, ownership: OwnershipStore, marks: BridgeMembers
+    ) -> None:
         self._linker = linker
         self._nodes = nodes
         self._ownership = ownership
+        self._marks = marks  # the moves of step 3, hidden from the app
 
     async def rehome(self, bridge_id: str, app: str, links: list[Link]) -> Node | None:
         """Move ``bridge_id`` (its home died; ``links`` are its legs) to a survivor; None if none."""
@@ -88,6 +93,7 @@ class Rehoming:
         """Move the new home's members from its local bridge into the bridge, then tear it down."""
         members = await self._members(link)
         if members:
+            await self._marks.moving(link.bridge_id, members)
             await self._nodes.client(home).post(
                 f"/bridges/{link.bridge_id}/addChannel", params={"channel": ",".join(members)}
             )
