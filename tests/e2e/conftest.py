@@ -1,7 +1,8 @@
 """The end-to-end level: one real cluster for the whole session, isolated from ``make up``.
 
 Own ports (base 23000, or ARISCALE_TEST_PORT_BASE), own state dir and Consul agent, own RabbitMQ
-vhost, own Redis database and key prefix. Torn down at the end of the session.
+vhost, own Redis database and key prefix. Torn down at the end of the session; with
+ARISCALE_TEST_KEEP_STATE set, its state dir (logs of every process) is left in /tmp.
 """
 
 import os

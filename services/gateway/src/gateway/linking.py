@@ -12,7 +12,8 @@ Joining member C on node X to bridge B homed on node A (see ``links`` for the vo
 5. put C in the local bridge. Further members on X only need step 5.
 
 The last member leaving X (or B being destroyed) tears the link down: hang up A's end (the SIP
-BYE ends X's end) and destroy the local bridge.
+BYE ends X's end) and destroy the local bridge. When X or A dies, :mod:`gateway.failover` cleans
+up what is left on the survivor, and re-homes B when A was its home (:mod:`gateway.rehoming`).
 """
 
 import asyncio
