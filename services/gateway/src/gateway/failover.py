@@ -178,9 +178,9 @@ class NodeFailover:
             await self._members_left(dead, node_bridge, [*member_links, *homed_links.get(bridge_id, [])])
         for link in member_links:
             await self._linker.unlink(link)
-            owner = await self._ownership.get(Kind.BRIDGE, link.bridge_id)
+            bridge = await self._ownership.get(Kind.BRIDGE, link.bridge_id)
             log.info("bridge %s of app %s: link leg to dead node %s hung up on home node %s",
-                     link.bridge_id, owner.app if owner else "?", dead, link.home)  # fmt: skip
+                     link.bridge_id, bridge.app if bridge else "?", dead, link.home)  # fmt: skip
         dropped = await self._ownership.release_node(dead)
         log.warning("node %s died: recovered; %d ownership entries dropped", dead, dropped)
 
