@@ -1,7 +1,8 @@
 """The end-to-end level: one real cluster for the whole session, isolated from ``make up``.
 
 Own ports (base 23000, or ARISCALE_TEST_PORT_BASE), own state dir and Consul agent, own RabbitMQ
-vhost, own Redis database and key prefix. Torn down at the end of the session.
+vhost, own Redis database and key prefix. Torn down at the end of the session; with
+ARISCALE_TEST_KEEP_STATE set, its state dir (logs of every process) is left in /tmp.
 """
 
 import os
@@ -52,7 +53,8 @@ def cluster() -> Iterator[Cluster]:
         backing.delete_vhost(spec)
         _forget_redis_keys(spec)
         shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
-        shutil.rmtree(state_dir, ignore_errors=True)
+        if not os.environ.get("ARISCALE_TEST_KEEP_STATE"):
+            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +146,9 @@ def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"
 
 
+# -- an app's view through the gateway, and each node's own -------------------------------------
+
+
 @pytest.fixture
 async def app_events(gateway_url: str, registered_app: RegisteredApp) -> AsyncIterator[AppEvents]:
     """The app connected at the gateway (an app without a connected instance has its calls hung up)."""
@@ -160,6 +165,17 @@ async def gw(
     """ARI through the gateway as the registered app, connected (see ``app_events``)."""
     async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
         yield c
+
+
+@pytest.fixture
+async def nodes(
+    node_aris: dict[str, str], ari_auth: tuple[str, str]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """Each node's own ARI, to check what really exists where."""
+    clients = {n: httpx.AsyncClient(base_url=url, auth=ari_auth, timeout=10) for n, url in node_aris.items()}
+    yield clients
+    for client in clients.values():
+        await client.aclose()
 
 
 # -- node agent -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,17 +15,6 @@ from tests.support.audio import band_energy, make_tone, peak_frequency, record_w
 from tests.support.callers import callers, node_of
 from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
-
-
-@pytest.fixture
-async def nodes(
-    node_aris: dict[str, str], ari_auth: tuple[str, str]
-) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    """Each node's own ARI, to check what really exists where."""
-    clients = {n: httpx.AsyncClient(base_url=url, auth=ari_auth, timeout=10) for n, url in node_aris.items()}
-    yield clients
-    for client in clients.values():
-        await client.aclose()
 
 
 async def legs_per_node(nodes: dict[str, httpx.AsyncClient]) -> dict[str, int]:

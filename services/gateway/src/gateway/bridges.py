@@ -11,8 +11,9 @@ from typing import Any
 from ariscale_common.ari import AriError
 from gateway.consul_watch import Node
 from gateway.linking import Linker, LinkError
-from gateway.links import app_bridge_id, app_view, is_leg
+from gateway.links import MEMBERSHIP_EVENTS, app_bridge_id, app_view, is_leg
 from gateway.locate import Locator
+from gateway.membership import BridgeMembers
 from gateway.nodes import NodeClients
 from gateway.ownership import Kind
 
@@ -21,10 +22,11 @@ Send = Callable[[Node, Any], Awaitable[Any]]
 
 
 class CrossNodeBridges:
-    def __init__(self, linker: Linker, locator: Locator, nodes: NodeClients) -> None:
+    def __init__(self, linker: Linker, locator: Locator, nodes: NodeClients, members: BridgeMembers) -> None:
         self._linker = linker
         self._locator = locator
         self._nodes = nodes
+        self._members = members
 
     async def group_by_node(self, app: str, channel_ids: list[str]) -> dict[str, list[str]] | None:
         """The app's channels grouped by the node they are on; None if one is not the app's."""
@@ -84,10 +86,21 @@ class CrossNodeBridges:
         }
 
     async def app_view(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """``links.app_view`` with the legs of the event's bridge looked up (only bridge events)."""
+        """``links.app_view`` with the legs of the event's bridge looked up (only bridge events);
+        None as well for a member's move into its re-homed bridge (see ``membership``)."""
         bridge = event.get("bridge")
         legs: set[str] = set()
+        if await self._is_move(event):
+            return None
         if isinstance(bridge, dict) and bridge.get("channels"):
             bridge_id = str(bridge.get("id", ""))
             legs = await self.leg_ids(app_bridge_id(bridge_id) or bridge_id)
         return app_view(event, legs)
+
+    async def _is_move(self, event: dict[str, Any]) -> bool:
+        bridge, channel = event.get("bridge"), event.get("channel")
+        if event.get("type") not in MEMBERSHIP_EVENTS or not isinstance(bridge, dict):
+            return False
+        if not isinstance(channel, dict):
+            return False
+        return await self._members.hides(str(event["type"]), str(bridge.get("id")), str(channel.get("id")))

@@ -239,7 +239,11 @@ class AriGateway:
 
     async def _destroy_bridge(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
         await self._bridges.destroy_links(bridge_id)
-        return await self._send_or_forget(home, call, Kind.BRIDGE, bridge_id)
+        answer = await self._send_or_forget(home, call, Kind.BRIDGE, bridge_id)
+        if answer.ok:
+            # BridgeDestroyed only reaches apps still subscribed to the bridge: do not wait for it.
+            await self._ownership.release(Kind.BRIDGE, bridge_id)
+        return answer
 
     async def _get_bridge(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
         answer = await self._send_or_forget(home, call, Kind.BRIDGE, bridge_id)

@@ -12,7 +12,8 @@ Joining member C on node X to bridge B homed on node A (see ``links`` for the vo
 5. put C in the local bridge. Further members on X only need step 5.
 
 The last member leaving X (or B being destroyed) tears the link down: hang up A's end (the SIP
-BYE ends X's end) and destroy the local bridge.
+BYE ends X's end) and destroy the local bridge. When X or A dies, :mod:`gateway.failover` cleans
+up what is left on the survivor, and re-homes B when A was its home (:mod:`gateway.rehoming`).
 """
 
 import asyncio
@@ -84,8 +85,16 @@ class LinkStore:
         await self._redis.delete(self._key(bridge_id, node_id))
 
     async def of_bridge(self, bridge_id: str) -> list[Link]:
+        return await self._matching(self._key(bridge_id, "*"))
+
+    async def involving(self, node_id: str) -> list[Link]:
+        """Every link whose home or remote end is on ``node_id`` (a scan: for failover only)."""
+        links = await self._matching(self._key("*", "*"))
+        return [link for link in links if node_id in (link.home, link.remote)]
+
+    async def _matching(self, pattern: str) -> list[Link]:
         links = []
-        async for key in self._redis.scan_iter(match=self._key(bridge_id, "*"), count=200):
+        async for key in self._redis.scan_iter(match=pattern, count=200):
             raw = await self._redis.get(key)
             if raw and raw != b"building":
                 links.append(Link(**json.loads(raw)))
@@ -210,6 +219,13 @@ class Linker:
             await _ignore_missing(self._nodes.client(remote).delete(f"/bridges/{link.local_bridge}"))
         await self._store.forget(link.bridge_id, link.remote)
         log.info("unlinked bridge %s from node %s", link.bridge_id, link.remote)
+
+    async def forget(self, link: Link) -> None:
+        """Drop the record only: its legs are someone else's to hang up (or died with a node)."""
+        await self._store.forget(link.bridge_id, link.remote)
+
+    async def involving(self, node_id: str) -> list[Link]:
+        return await self._store.involving(node_id)
 
     async def unlink_all(self, bridge_id: str) -> None:
         for link in await self._store.of_bridge(bridge_id):

@@ -16,7 +16,7 @@ LOCAL_BRIDGE_PREFIX = "ariscale-link-"
 LEG_CHANNEL_PREFIX = "ariscale-leg-"
 RESERVED_PREFIX = "ariscale-"
 
-_MEMBERSHIP_EVENTS = {"ChannelEnteredBridge", "ChannelLeftBridge"}
+MEMBERSHIP_EVENTS = {"ChannelEnteredBridge", "ChannelLeftBridge"}
 
 
 def local_bridge_id(bridge_id: str) -> str:
@@ -50,7 +50,7 @@ def app_view(event: dict[str, Any], legs: Collection[str] = ()) -> dict[str, Any
     if not isinstance(bridge, dict):
         return event
     app_bridge = app_bridge_id(str(bridge.get("id", "")))
-    if app_bridge is not None and event.get("type") not in _MEMBERSHIP_EVENTS:
+    if app_bridge is not None and event.get("type") not in MEMBERSHIP_EVENTS:
         return None  # the local bridge's own life (created, destroyed, …) is not the app's business
     channels = bridge.get("channels")
     members = (

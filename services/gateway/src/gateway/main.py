@@ -19,12 +19,15 @@ from gateway.bridges import CrossNodeBridges
 from gateway.bus_consume import BusWorker, follow_apps
 from gateway.consul_watch import ConsulWatch
 from gateway.dispatch import Assignments, Dispatcher
+from gateway.failover import Incidents, NodeFailover
 from gateway.forwarding import AriGateway
 from gateway.grace import CallIndex, GraceSweeper
 from gateway.instances import InstanceRegistry, Instances
 from gateway.linking import Linker, LinkStore
 from gateway.locate import Locator
+from gateway.membership import BridgeMembers
 from gateway.nodes import NodeClients
+from gateway.notifier import DeadNodeNotifier
 from gateway.ownership import OwnershipStore
 from gateway.settings import Settings
 from gateway.tracking import StasisTracker
@@ -52,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         locator = Locator(ownership, nodes)
         linker = Linker(LinkStore(redis, settings.redis.key_prefix), nodes)
         app.state.linker = linker
-        bridges = CrossNodeBridges(linker, locator, nodes)
+        members = BridgeMembers(redis, settings.redis.key_prefix)
+        bridges = CrossNodeBridges(linker, locator, nodes, members)
         app.state.ari = AriGateway(ownership, locator, nodes, bridges)
         app.state.authenticator = Authenticator(watch)
         redis_probe = asyncio.create_task(probe_forever(checker, "redis", redis.ping), name="redis-health")
@@ -60,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefix = settings.redis.key_prefix
         registry = InstanceRegistry(redis, prefix, settings.instance_ttl_seconds)
         calls = CallIndex(redis, prefix)
-        tracker = StasisTracker(app.state.ownership, calls, member_left=linker.unlink_if_unused)
+        tracker = StasisTracker(app.state.ownership, calls, members, member_left=linker.unlink_if_unused)
         worker = BusWorker(
             settings.amqp.url,
             gateway_id,
@@ -89,16 +93,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hang_up=lambda node, channel: _hang_up(nodes, node, channel),
             grace=settings.hangup_grace_seconds,
         )
+        failover = NodeFailover(
+            watch,
+            nodes,
+            Incidents(redis, prefix, gateway_id),
+            ownership,
+            linker,
+            members,
+            DeadNodeNotifier(settings.amqp.url, gateway_id),
+        )
         app.state.instances = instances
         worker.start()
         await instances.start()
         await sweeper.start()
+        await failover.start()
         following = asyncio.create_task(follow_apps(worker, watch), name="follow-apps")
         try:
             yield
         finally:
             following.cancel()
             redis_probe.cancel()
+            await failover.stop()
             await sweeper.stop()
             await instances.stop()
             await worker.stop()

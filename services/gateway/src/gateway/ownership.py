@@ -68,6 +68,17 @@ class OwnershipStore:
     async def release(self, kind: Kind, resource_id: str) -> None:
         await self._redis.delete(self._key(kind, resource_id))
 
+    async def of_node(self, kind: Kind, node: str) -> dict[str, Owner]:
+        """Every ``kind`` resource recorded on ``node`` (a scan: for failover only)."""
+        found = {}
+        start = len(self._key(kind, ""))
+        async for key in self._redis.scan_iter(match=self._key(kind, "*"), count=500):
+            raw = await self._redis.get(key)
+            if raw is not None and Owner.decode(raw).node == node:
+                name = key.decode() if isinstance(key, bytes) else str(key)
+                found[name[start:]] = Owner.decode(raw)
+        return found
+
     async def release_node(self, node: str) -> int:
         """Forget every resource of ``node`` (it died); return how many entries went."""
         dropped = 0

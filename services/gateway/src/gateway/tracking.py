@@ -13,7 +13,8 @@ from typing import Any
 
 from ariscale_common.dialplan import LINK_APP
 from gateway.grace import CallIndex
-from gateway.links import app_bridge_id
+from gateway.links import app_bridge_id, is_leg
+from gateway.membership import BridgeMembers, Member
 from gateway.ownership import Kind, Owner, OwnershipStore
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,13 @@ class StasisTracker:
         self,
         ownership: OwnershipStore,
         calls: CallIndex,
+        members: BridgeMembers,
         member_left: Callable[[str, str], Awaitable[object]] | None = None,
     ) -> None:
         self._ownership = ownership
         self._calls = calls
+        # Who is in which bridge on which node: what a node that dies can no longer tell.
+        self._members = members
         # Called with (bridge id, node) when a member leaves a bridge's local bridge on a node,
         # so the link leg can go with the last one.
         self._member_left = member_left
@@ -38,6 +42,7 @@ class StasisTracker:
             "StasisEnd": self.stasis_end,
             "ChannelDestroyed": self.channel_destroyed,
             "BridgeDestroyed": self.bridge_destroyed,
+            "ChannelEnteredBridge": self.channel_entered_bridge,
             "ChannelLeftBridge": self.channel_left_bridge,
             "PlaybackFinished": self.playback_finished,
             "RecordingFinished": self.recording_ended,
@@ -64,8 +69,16 @@ class StasisTracker:
         await self._ownership.set(Kind.CHANNEL, channel_id, owner)
         await self._calls.add(owner.app, channel_id)
 
+    async def channel_entered_bridge(self, owner: Owner, event: Event) -> None:
+        channel, bridge = event["channel"], event["bridge"]
+        if not is_leg(channel):
+            await self._members.entered(str(bridge["id"]), owner.node, Member(owner.app, channel, bridge))
+
     async def channel_left_bridge(self, owner: Owner, event: Event) -> None:
-        bridge_id = app_bridge_id(str(event["bridge"]["id"]))
+        node_bridge = str(event["bridge"]["id"])
+        if not is_leg(event["channel"]):
+            await self._members.left(node_bridge, owner.node, str(event["channel"]["id"]))
+        bridge_id = app_bridge_id(node_bridge)
         if bridge_id is not None and self._member_left is not None:
             await self._member_left(bridge_id, owner.node)
 
@@ -83,7 +96,9 @@ class StasisTracker:
         await self._calls.remove(owner.app, channel_id)
 
     async def bridge_destroyed(self, owner: Owner, event: Event) -> None:
-        await self._ownership.release(Kind.BRIDGE, event["bridge"]["id"])
+        bridge_id = str(event["bridge"]["id"])
+        await self._ownership.release(Kind.BRIDGE, bridge_id)
+        await self._members.forget(bridge_id, owner.node)
 
     async def playback_finished(self, owner: Owner, event: Event) -> None:
         await self._ownership.release(Kind.PLAYBACK, event["playback"]["id"])

@@ -1,0 +1,56 @@
+from datetime import UTC, datetime
+
+from gateway.departures import (
+    CAUSE_NODE_DIED,
+    ari_timestamp,
+    bridge_destroyed,
+    members_departure,
+)
+from gateway.links import app_view, local_bridge_id
+from gateway.membership import Member
+
+LOCAL = {"id": local_bridge_id("conf"), "channels": ["n2-1.1", "n2-1.2", "n2-1.9", "n2-1.3"]}
+
+
+def member(channel_id: str) -> Member:
+    return Member("confapp", {"id": channel_id, "state": "Up", "dialplan": {"app_data": "confapp"}}, LOCAL)
+
+
+def test_timestamps_are_in_asterisks_format() -> None:
+    assert (
+        ari_timestamp(datetime(2024, 5, 1, 12, 34, 56, 789000, tzinfo=UTC)) == "2024-05-01T12:34:56.789+0000"
+    )
+
+
+def test_each_member_leaves_the_bridge_then_ends_in_asteriskss_order() -> None:
+    events = members_departure([member("n2-1.1"), member("n2-1.2")], {"n2-1.9"}, "T")
+    assert [(e["type"], e["channel"]["id"]) for e in events] == [
+        ("ChannelLeftBridge", "n2-1.1"),
+        ("StasisEnd", "n2-1.1"),
+        ("ChannelDestroyed", "n2-1.1"),
+        ("ChannelLeftBridge", "n2-1.2"),
+        ("StasisEnd", "n2-1.2"),
+        ("ChannelDestroyed", "n2-1.2"),
+    ]
+    assert all(e["application"] == "confapp" and e["timestamp"] == "T" for e in events)
+    assert events[2]["cause"] == CAUSE_NODE_DIED
+
+
+def test_the_bridge_snapshot_lists_neither_the_leaving_members_nor_the_leg() -> None:
+    left = members_departure([member("n2-1.1"), member("n2-1.2")], {"n2-1.9"}, "T")[0]
+    assert left["bridge"]["channels"] == ["n2-1.3"]
+    assert LOCAL["channels"] == ["n2-1.1", "n2-1.2", "n2-1.9", "n2-1.3"], "the snapshot is not changed"
+
+
+def test_the_app_sees_its_own_bridge_id_in_what_is_written_for_a_member_node() -> None:
+    seen = app_view(members_departure([member("n2-1.1")], set(), "T")[0])
+    assert seen is not None and seen["bridge"]["id"] == "conf"
+
+
+def test_a_bridge_without_survivors_is_destroyed() -> None:
+    event = bridge_destroyed("confapp", "conf", "T")
+    assert (event["type"], event["application"], event["bridge"]["id"]) == (
+        "BridgeDestroyed",
+        "confapp",
+        "conf",
+    )
