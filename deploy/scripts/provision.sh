@@ -56,6 +56,32 @@ port_open 6379 || host_pkgs+=(redis-server)
 port_open 5672 || host_pkgs+=(rabbitmq-server)
 install_host_packages "${host_pkgs[@]}"
 
+# Redis and RabbitMQ missing: start them as the machine's own (daemons that outlive make down
+# and the test session), exactly as the development machines run them.
+if ! port_open 6379; then
+  log "starting Redis on 6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --logfile /var/log/redis/ariscale.log
+fi
+if ! port_open 5672; then
+  log "starting RabbitMQ on 5672"
+  rabbitmq-server -detached
+  for _ in $(seq 1 60); do port_open 5672 && break; sleep 1; done
+  port_open 5672 || die "RabbitMQ did not start: see /var/log/rabbitmq/"
+fi
+
+# PostgreSQL (the registry's production database; the tests run against it too): only when
+# nothing answers on 5432. A server we install is ours to set up: local TCP logins as postgres
+# without a password, as on the development machines.
+if ! port_open 5432; then
+  install_host_packages postgresql
+  pg_version=$(ls /etc/postgresql | sort -V | tail -1)
+  hba="/etc/postgresql/$pg_version/main/pg_hba.conf"
+  grep -q "ariscale" "$hba" || sed -i '1i host all postgres 127.0.0.1/32 trust  # ariscale: tests log in without a password' "$hba"
+  log "starting PostgreSQL $pg_version"
+  pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
+fi
+
 # Consul 1.8.7 lives only in bullseye: fetch the .deb with a private apt state, unpack it.
 if [[ ! -x "$CONSUL_DIR/usr/bin/consul" ]]; then
   log "fetching consul 1.8.7 from bullseye"
