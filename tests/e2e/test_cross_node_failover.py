@@ -35,14 +35,18 @@ async def test_member_node_killed_its_members_leave_the_bridge(
         member_node = next(n for n in nodes if n != home)
         dead = ids_on(group, member_node)
         survivors = ids_on(group, home)
+        # Two more calls, in no bridge (the edge alternates: one per node).
+        lonely = [c["id"] for c in await group.call(2, hold_ms=HOLD_MS) if node_of(c["id"]) == member_node]
         try:
             await kill_and_see_members_leave(cluster, member_node, app_events, bridge_id, dead)
+            await until(lambda: ended(app_events, lonely), timeout=DETECTION_S,
+                        message=f"the app told that {lonely}, in no bridge, ended with the node")  # fmt: skip
             assert not left_events(app_events, bridge_id, survivors), "survivors stay in the bridge"
             assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == survivors
             survivor_aris = {home: nodes[home]}
             await until(lambda: no_legs(survivor_aris), message=f"no link leg left on home node {home}")
             assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-            for channel_id in survivors:
+            for channel_id in ids_on(group, home):  # the survivors, and the lonely call there
                 await group.hang_up(channel_id)
             await until(lambda: empty(survivor_aris), message=f"home node {home} empty")
         finally:
@@ -114,6 +118,14 @@ async def kill_and_see_members_leave(
     await until(lambda: told_left(events, bridge_id, dead), timeout=DETECTION_S,
                 message=f"the app told that {dead} left bridge {bridge_id}")  # fmt: skip
     assert_left_then_ended(events, bridge_id, dead)
+
+
+def ended(events: AppEvents, channel_ids: list[str]) -> bool:
+    """StasisEnd then ChannelDestroyed reached the app for each channel."""
+    return all(
+        set(channel_ids) <= {e["channel"]["id"] for e in events.of_type(kind)}
+        for kind in ("StasisEnd", "ChannelDestroyed")
+    )
 
 
 def ids_on(group: Callers, node: str) -> list[str]:

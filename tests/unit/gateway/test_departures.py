@@ -4,6 +4,7 @@ from gateway.departures import (
     CAUSE_NODE_DIED,
     ari_timestamp,
     bridge_destroyed,
+    channel_departure,
     members_departure,
 )
 from gateway.links import app_view, local_bridge_id
@@ -54,3 +55,10 @@ def test_a_bridge_without_survivors_is_destroyed() -> None:
         "confapp",
         "conf",
     )
+
+
+def test_a_channel_in_no_bridge_ends_as_on_a_hang_up() -> None:
+    events = channel_departure("conf", "n2-5.1", "2026-01-01T00:00:00.000+0000")
+    assert [e["type"] for e in events] == ["StasisEnd", "ChannelDestroyed"]
+    assert all(e["channel"]["id"] == "n2-5.1" and e["application"] == "conf" for e in events)
+    assert events[1]["cause"] == 38

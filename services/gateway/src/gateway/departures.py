@@ -3,10 +3,11 @@
 When a node dies its channels are gone, but Asterisk never says so: an app would keep members
 in its bridge forever. Failover publishes, under the dead node's own routing keys, what the
 node would have sent had its channels hung up: for each bridge member ``ChannelLeftBridge``,
-then ``StasisEnd`` and ``ChannelDestroyed`` (Asterisk's order on a hang-up); for a bridge that
-died with it, ``BridgeDestroyed``. The snapshots are the node's own last ones (see
-:mod:`gateway.membership`), so the app sees the same ids and fields as ever. The cause is
-Q.850 38, "Network out of order": the node is not there any more.
+then ``StasisEnd`` and ``ChannelDestroyed`` (Asterisk's order on a hang-up); for its other
+channels ``StasisEnd`` and ``ChannelDestroyed``; for a bridge that died with it,
+``BridgeDestroyed``. The snapshots are the node's own last ones (see :mod:`gateway.membership`),
+so the app sees the same ids and fields as ever. The cause is Q.850 38, "Network out of order":
+the node is not there any more.
 """
 
 from datetime import UTC, datetime
@@ -36,6 +37,16 @@ def member_departure(member: Member, gone: set[str], timestamp: str) -> list[Eve
     common = {"timestamp": timestamp, "application": member.app, "channel": member.channel}
     return [
         {"type": "ChannelLeftBridge", **common, "bridge": bridge},
+        {"type": "StasisEnd", **common},
+        {"type": "ChannelDestroyed", **common, "cause": CAUSE_NODE_DIED, "cause_txt": CAUSE_NODE_DIED_TEXT},
+    ]
+
+
+def channel_departure(app: str, channel_id: str, timestamp: str) -> list[Event]:
+    """A channel of the dead node in no bridge: it ends as the app sees it. No snapshot of it
+    was kept, so the channel carries its id and nothing the node did not tell us."""
+    common = {"timestamp": timestamp, "application": app, "channel": {"id": channel_id, "state": "Down"}}
+    return [
         {"type": "StasisEnd", **common},
         {"type": "ChannelDestroyed", **common, "cause": CAUSE_NODE_DIED, "cause_txt": CAUSE_NODE_DIED_TEXT},
     ]

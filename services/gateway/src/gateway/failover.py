@@ -19,8 +19,9 @@ Recovery of dead node D (:meth:`NodeFailover.recover`), in this order:
    ``StasisEnd`` and ``ChannelDestroyed``, published under D's routing keys
    (:mod:`gateway.departures`, :mod:`gateway.notifier`), so they reach the tracker and the
    app's dispatcher like any event of D;
-3. link legs to D are torn down on their home nodes;
-4. D's ownership entries are dropped.
+3. D's other channels end as the app sees it (``StasisEnd``, ``ChannelDestroyed``);
+4. link legs to D are torn down on their home nodes;
+5. D's ownership entries are dropped.
 
 Every step is idempotent: an incident taken over after a gateway died mid-way is simply redone.
 """
@@ -32,8 +33,9 @@ import logging
 from redis.asyncio import Redis
 
 from ariscale_common.ari import AriError
+from ariscale_common.dialplan import LINK_APP
 from gateway.consul_watch import ConsulWatch, Node
-from gateway.departures import ari_timestamp, bridge_destroyed, members_departure
+from gateway.departures import ari_timestamp, bridge_destroyed, channel_departure, members_departure
 from gateway.linking import Link, Linker
 from gateway.links import app_bridge_id
 from gateway.membership import BridgeMembers
@@ -173,9 +175,12 @@ class NodeFailover:
         homed = await self._ownership.of_node(Kind.BRIDGE, dead)
         for bridge_id, owner in sorted(homed.items()):
             await self._rehome(dead, bridge_id, owner.app, homed_links.get(bridge_id, []))
+        announced: set[str] = set()
         for node_bridge in await self._members.bridges_on(dead):
             bridge_id = app_bridge_id(node_bridge) or node_bridge
-            await self._members_left(dead, node_bridge, [*member_links, *homed_links.get(bridge_id, [])])
+            links = [*member_links, *homed_links.get(bridge_id, [])]
+            announced |= await self._members_left(dead, node_bridge, links)
+        await self._others_ended(dead, announced)
         for link in member_links:
             await self._linker.unlink(link)
             bridge = await self._ownership.get(Kind.BRIDGE, link.bridge_id)
@@ -191,7 +196,20 @@ class NodeFailover:
             log.warning("bridge %s of app %s died with its home node %s: no member left elsewhere",
                         bridge_id, app, dead)  # fmt: skip
 
-    async def _members_left(self, dead: str, node_bridge: str, links: list[Link]) -> None:
+    async def _others_ended(self, dead: str, announced: set[str]) -> None:
+        """The dead node's channels in no bridge end too (StasisEnd), or the app waits forever."""
+        channels = await self._ownership.of_node(Kind.CHANNEL, dead)
+        others = {c: o for c, o in channels.items() if c not in announced and o.app != LINK_APP}
+        timestamp = ari_timestamp()
+        events = [
+            e for c, owner in sorted(others.items()) for e in channel_departure(owner.app, c, timestamp)
+        ]
+        if events:
+            await self._notifier.publish(dead, events)
+        for channel_id, owner in sorted(others.items()):
+            log.warning("channel %s of app %s ended with dead node %s", channel_id, owner.app, dead)
+
+    async def _members_left(self, dead: str, node_bridge: str, links: list[Link]) -> set[str]:
         """``node_bridge``: the app's bridge, or its local bridge, as ``dead`` knew it."""
         bridge_id = app_bridge_id(node_bridge) or node_bridge
         members = await self._members.on_node(node_bridge, dead)
@@ -202,3 +220,4 @@ class NodeFailover:
         for member in members:
             log.warning("bridge %s of app %s: member %s left with dead node %s",
                         bridge_id, member.app, member.channel_id, dead)  # fmt: skip
+        return {member.channel_id for member in members}
