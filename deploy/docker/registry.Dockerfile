@@ -5,13 +5,14 @@ WORKDIR /app
 # Third-party dependencies first, alone, so this layer caches across code changes.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
+COPY libs/app_sdk/pyproject.toml libs/app_sdk/
 COPY deploy/cluster/pyproject.toml deploy/cluster/
 COPY services/gateway/pyproject.toml services/gateway/
 COPY services/registry/pyproject.toml services/registry/
 COPY services/conf_app/pyproject.toml services/conf_app/
 COPY services/node_agent/pyproject.toml services/node_agent/
 RUN uv sync --frozen --no-dev --no-install-workspace --package ariscale-registry
-COPY libs/common libs/common
+COPY libs libs
 COPY services/registry services/registry
 RUN uv sync --frozen --no-dev --package ariscale-registry
 ENV PATH=/app/.venv/bin:$PATH
