@@ -28,6 +28,7 @@ from gateway.locate import Locator
 from gateway.membership import BridgeMembers
 from gateway.nodes import NodeClients
 from gateway.notifier import DeadNodeNotifier
+from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
 from gateway.settings import Settings
 from gateway.tracking import StasisTracker
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(docs.router)
