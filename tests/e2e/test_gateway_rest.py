@@ -171,3 +171,19 @@ async def test_operations_survive_a_redis_flush(
     for channel_id in channels:
         assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+
+
+async def test_swagger_documents_point_clients_at_the_gateway(gateway_url: str) -> None:
+    """Swagger-driven ARI clients load these, then talk to ``basePath``: it must be the gateway."""
+    async with httpx.AsyncClient(base_url=gateway_url) as client:
+        index = (await client.get("/ari/api-docs/resources.json")).json()
+        assert index["basePath"] == f"{gateway_url}/ari"
+        operations = 0
+        for api in index["apis"]:
+            document = (await client.get("/ari" + api["path"].replace("{format}", "json"))).json()
+            assert document["basePath"] == f"{gateway_url}/ari"
+            operations += sum(len(a["operations"]) for a in document.get("apis", []))
+        openapi = (await client.get("/openapi.json")).json()
+    assert operations > 100
+    served = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops if p.startswith("/ari/")}
+    assert len(served) >= operations - 1  # every operation but the websocket, which OpenAPI cannot show
