@@ -96,6 +96,8 @@ async def test_an_app_cannot_see_or_touch_another_apps_resources(
             assert channel_id not in {c["id"] for c in (await intruder.get("/channels")).json()}
             assert bridge_id not in {b["id"] for b in (await intruder.get("/bridges")).json()}
             assert (await intruder.get(f"/channels/{channel_id}")).status_code == 404
+            endpoints = (await intruder.get("/endpoints")).json()
+            assert endpoints and channel_id not in [c for e in endpoints for c in e["channel_ids"]]
             assert (await intruder.delete(f"/channels/{channel_id}")).status_code == 404
             assert (await intruder.post(f"/channels/{channel_id}/answer")).status_code == 404
             assert (await intruder.get(f"/bridges/{bridge_id}")).status_code == 404
@@ -106,6 +108,7 @@ async def test_an_app_cannot_see_or_touch_another_apps_resources(
     finally:
         await registry.delete(f"/apps/{creds[0]}")
     assert (await gw.get(f"/channels/{channel_id}")).status_code == 200
+    assert channel_id in [c for e in (await gw.get("/endpoints")).json() for c in e["channel_ids"]]
     assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 

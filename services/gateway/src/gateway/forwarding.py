@@ -170,9 +170,20 @@ class AriGateway:
             mine = [[i for i in answer if i.get("name") == call.app] for answer in answers]
             present = [a[0] for a in mine if a]
             items = [merge_application(present)] if present else []
+        elif call.path == "/endpoints":
+            items = [await self._endpoint_view(call.app, e) for e in merge_lists(call.path, answers)]
         else:
             items = merge_lists(call.path, answers)
         return AriAnswer.json(200, items)
+
+    async def _endpoint_view(self, app: str, endpoint: dict[str, Any]) -> dict[str, Any]:
+        """An endpoint lists only the app's own channels on it (the endpoint is shared)."""
+        channel_ids = [str(c) for c in endpoint.get("channel_ids", [])]
+        owners = await self._ownership.get_many(Kind.CHANNEL, channel_ids)
+        mine = [
+            c for c, owner in zip(channel_ids, owners, strict=True) if owner is not None and owner.app == app
+        ]
+        return {**endpoint, "channel_ids": mine}
 
     async def _application(self, call: AriCall) -> AriAnswer:
         if call.path_params.get("applicationName") != call.app:
