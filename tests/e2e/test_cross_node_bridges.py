@@ -11,7 +11,7 @@ import pytest
 from ariscale_cluster import Cluster
 from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.audio import band_energy, make_tone, peak_frequency, record_what_is_heard
+from tests.support.audio import band_energy, make_tone, peak_frequency, record, record_what_is_heard
 from tests.support.callers import callers, node_of
 from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
@@ -88,11 +88,15 @@ async def test_audio_crosses_nodes_both_ways(
             await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": both})
         ).status_code == 204
 
-        heard_by_low, heard_by_high = await asyncio.gather(
+        heard_by_low, heard_by_high, bridge_mix = await asyncio.gather(
             record_what_is_heard(gw, by_tone["tone-1000"]["id"], registered_app.name),
             record_what_is_heard(gw, by_tone["tone-1500"]["id"], registered_app.name),
+            record(gw, f"/bridges/{bridge_id}"),
         )
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+
+    # Recording the bridge (on its home node) captures the members of both nodes.
+    assert band_energy(bridge_mix, 1000) > 0.2 and band_energy(bridge_mix, 1500) > 0.2
 
     # Each caller hears the other's tone, from the other node, and not its own.
     assert peak_frequency(heard_by_low) == pytest.approx(1500, abs=10)

@@ -50,10 +50,15 @@ async def record_what_is_heard(gw: httpx.AsyncClient, channel_id: str, app: str)
     """Snoop on what ``channel_id`` hears (spy=out), record 3 s of it, fetch the WAV."""
     snoop = await gw.post(f"/channels/{channel_id}/snoop", params={"spy": "out", "app": app})
     assert snoop.status_code == 200, snoop.text
-    name = f"heard-{uuid.uuid4().hex[:8]}"
+    return await record(gw, f"/channels/{snoop.json()['id']}")
+
+
+async def record(gw: httpx.AsyncClient, target: str, seconds: int = 3) -> bytes:
+    """Record ``target`` (``/channels/<id>`` or ``/bridges/<id>``) for ``seconds``; the WAV."""
+    name = f"rec-{uuid.uuid4().hex[:8]}"
     recording = await gw.post(
-        f"/channels/{snoop.json()['id']}/record",
-        params={"name": name, "format": "wav", "maxDurationSeconds": "3", "ifExists": "overwrite"},
+        f"{target}/record",
+        params={"name": name, "format": "wav", "maxDurationSeconds": str(seconds), "ifExists": "overwrite"},
     )
     assert recording.status_code == 201, recording.text
 
