@@ -123,3 +123,21 @@ async def test_drained_node_gets_no_new_calls(
 
 async def _health_is(registry: httpx.AsyncClient, node: str, health: str) -> bool:
     return (await node_health(registry)).get(node, ("", False))[0] == health
+
+
+async def test_agent_stopped_cleanly_deregisters_its_node_and_comes_back(
+    cluster: Cluster, registry: httpx.AsyncClient
+) -> None:
+    try:
+        cluster.procs.stop("agent-n2")  # SIGTERM: a clean shutdown
+        await until(lambda: _listed(registry, "n2", False), timeout=10, message="n2 gone from /nodes")
+        await until(lambda: dispatch_set(cluster) == {cluster.spec.nodes[0].sip_address}, timeout=5,
+                    message="no new calls for a node without its agent")  # fmt: skip
+    finally:
+        cluster.up()
+    await until(lambda: _health_is(registry, "n2", "passing"), timeout=15, message="n2 registered again")
+    await until(lambda: len(dispatch_set(cluster)) == 2, timeout=5, message="n2 back in the dispatch set")
+
+
+async def _listed(registry: httpx.AsyncClient, node: str, present: bool) -> bool:
+    return (node in await node_health(registry)) == present
