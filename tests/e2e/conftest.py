@@ -5,6 +5,7 @@ vhost, own Redis database and key prefix. Torn down at the end of the session; w
 ARISCALE_TEST_KEEP_STATE set, its state dir (logs of every process) is left in /tmp.
 """
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -31,14 +32,14 @@ from tests.support.waiting import until
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[Cluster]:
+@contextlib.contextmanager
+def running_cluster(port_base: int, node_count: int) -> Iterator[Cluster]:
+    """A real cluster of our own on ``port_base``, torn down (and its traces removed) after."""
     state_dir = Path(tempfile.mkdtemp(prefix="ariscale-test-"))
-    port_base = int(os.environ.get("ARISCALE_TEST_PORT_BASE", "23000"))
     spec = ClusterSpec(
         state_dir=state_dir,
         port_base=port_base,
-        node_count=2,
+        node_count=node_count,
         redis_url="redis://127.0.0.1:6379/2",
         redis_key_prefix=f"ariscale-test-{uuid.uuid4().hex[:6]}:",
         amqp_vhost=f"ariscale-test-{port_base}",
@@ -55,6 +56,22 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
         if not os.environ.get("ARISCALE_TEST_KEEP_STATE"):
             shutil.rmtree(state_dir, ignore_errors=True)
+
+
+TEST_PORT_BASE = int(os.environ.get("ARISCALE_TEST_PORT_BASE", "23000"))
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    with running_cluster(TEST_PORT_BASE, node_count=2) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def three_node_cluster() -> Iterator[Cluster]:
+    """A second, 3-node cluster (ports 2000 above the session's), for the tests that need it."""
+    with running_cluster(TEST_PORT_BASE + 2000, node_count=3) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

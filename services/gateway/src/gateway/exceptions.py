@@ -30,3 +30,9 @@ class LinkFailed(ServiceUnavailable):
     """A member on another node could not be joined to the bridge (the link leg failed)."""
 
     error_id = "link-failed"
+
+
+class BridgeMoving(ServiceUnavailable):
+    """The bridge's home node died and failover is re-homing it: ask again in a moment."""
+
+    error_id = "bridge-moving"

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -18,7 +18,15 @@ from ariscale_common.ari import AriError
 from gateway import placement
 from gateway.bridges import CrossNodeBridges
 from gateway.consul_watch import Node
-from gateway.exceptions import AdminOnly, IdInUse, LinkFailed, NoNode, NotYourApp, ResourceNotFound
+from gateway.exceptions import (
+    AdminOnly,
+    BridgeMoving,
+    IdInUse,
+    LinkFailed,
+    NoNode,
+    NotYourApp,
+    ResourceNotFound,
+)
 from gateway.links import RESERVED_PREFIX, app_bridge_id
 from gateway.listing import merge_application, merge_lists
 from gateway.locate import APP_VARIABLE, Locator
@@ -288,18 +296,25 @@ class AriGateway:
             raise ResourceNotFound(_NOT_FOUND[kind])
         node = self._live_node(owner.node)
         if node is None:
-            # Its node is gone: so is the resource. Forget it rather than hang or fail.
-            await self._ownership.release(kind, resource_id)
-            log.warning("%s %s of app %s was on dead node %s: dropped", kind, resource_id, app, owner.node)
-            raise ResourceNotFound(_NOT_FOUND[kind])
+            await self._gone(kind, resource_id, app, owner.node)
+        assert node is not None
         return node
+
+    async def _gone(self, kind: Kind, resource_id: str, app: str, node_id: str) -> NoReturn:
+        """The owner node is dead: so is the resource, unless failover is moving it (a bridge
+        with members on other nodes keeps its id and its ownership entry for that)."""
+        if kind is Kind.BRIDGE and await self._bridges.leg_ids(resource_id):
+            raise BridgeMoving(f"bridge {resource_id}'s node {node_id} died; it is moving to a survivor")
+        # Forget it rather than hang or fail.
+        await self._ownership.release(kind, resource_id)
+        log.warning("%s %s of app %s was on dead node %s: dropped", kind, resource_id, app, node_id)
+        raise ResourceNotFound(_NOT_FOUND[kind])
 
     async def _send_or_forget(self, node: Node, call: AriCall, kind: Kind, resource_id: str) -> AriAnswer:
         try:
             answer = await self._send(node, call)
         except AriError:
-            await self._ownership.release(kind, resource_id)
-            raise ResourceNotFound(_NOT_FOUND[kind]) from None
+            await self._gone(kind, resource_id, call.app, node.node_id)
         if answer.status == 404 and _reads_the_resource_itself(call):
             await self._ownership.release(kind, resource_id)
         return answer
