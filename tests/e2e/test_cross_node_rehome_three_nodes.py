@@ -66,17 +66,6 @@ async def test_home_dies_and_members_on_two_survivors_are_linked_to_the_new_home
             survivors = sorted(c["id"] for c in channels if node_of(c["id"]) != home)
             alive = {n: client for n, client in nodes.items() if n != home}
             try:
-                import redis.asyncio as aioredis
-
-                r = aioredis.Redis.from_url(spec.redis_url)
-                print(
-                    "OWN",
-                    home,
-                    [
-                        (k, await r.get(k))
-                        async for k in r.scan_iter(match=f"{spec.redis_key_prefix}own:bridge*")
-                    ],
-                )
                 three_node_cluster.procs.kill(f"asterisk-{home}")
 
                 async def rehomed() -> bool:
