@@ -23,7 +23,7 @@ import redis
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
 from tests.support.ari import AppEvents
-from tests.support.consul_kv import ConsulApps
+from tests.support.cluster_apps import ClusterApps
 from tests.support.gateway import accepts_app
 from tests.support.node_agent import served
 from tests.support.waiting import until
@@ -199,9 +199,10 @@ async def nodes(
 
 
 @pytest.fixture
-async def consul_apps(cluster: Cluster) -> AsyncIterator[ConsulApps]:
-    """Apps put straight into the cluster's Consul KV; deleted again after the test."""
-    apps = ConsulApps(cluster.spec.consul_url)
+async def cluster_apps(cluster: Cluster) -> AsyncIterator[ClusterApps]:
+    """Apps registered through the cluster's registry; deleted again after the test."""
+    spec = cluster.spec
+    apps = ClusterApps(spec.consul_url, f"http://127.0.0.1:{spec.registry_port}", spec.admin_token)
     try:
         yield apps
     finally:

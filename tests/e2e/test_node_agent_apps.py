@@ -1,5 +1,5 @@
-"""An app put into Consul is served by every node within 2 s; its calls' events reach RabbitMQ;
-deleting it makes every node refuse its number and its events stop."""
+"""An app registered (the registry mirrors it into Consul) is served by every node within 2 s; its calls'
+events reach RabbitMQ; deleting it makes every node refuse its number and its events stop."""
 
 import time
 from functools import partial
@@ -7,7 +7,7 @@ from functools import partial
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.support.answering import answering_from_bus
-from tests.support.consul_kv import ConsulApps
+from tests.support.cluster_apps import ClusterApps
 from tests.support.node_agent import forgotten, served
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
@@ -16,7 +16,7 @@ from tests.support.waiting import until
 
 async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
     cluster: Cluster,
-    consul_apps: ConsulApps,
+    cluster_apps: ClusterApps,
     node_aris: dict[str, str],
     ari_auth: tuple[str, str],
     sip_edge: str,
@@ -25,7 +25,7 @@ async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
 ) -> None:
     with BusTap(cluster.spec.amqp_url, [app_binding(app_name)]).running() as tap:
         started = time.monotonic()
-        await consul_apps.put(app_name, [extension])
+        await cluster_apps.put(app_name, [extension])
         for node_id, ari_url in node_aris.items():
             left = 2.0 - (time.monotonic() - started)
             await until(
@@ -53,7 +53,7 @@ async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
 
 async def test_deleted_app_is_refused_everywhere_and_its_events_stop(
     cluster: Cluster,
-    consul_apps: ConsulApps,
+    cluster_apps: ClusterApps,
     node_aris: dict[str, str],
     ari_auth: tuple[str, str],
     sip_edge: str,
@@ -61,15 +61,15 @@ async def test_deleted_app_is_refused_everywhere_and_its_events_stop(
     extension: str,
 ) -> None:
     control_app, control_extension = f"{app_name}c", f"{extension}1"
-    await consul_apps.put(app_name, [extension])
-    await consul_apps.put(control_app, [control_extension])
+    await cluster_apps.put(app_name, [extension])
+    await cluster_apps.put(control_app, [control_extension])
     for ari_url in node_aris.values():
         await until(partial(served, ari_url, ari_auth, app_name, extension))
         await until(partial(served, ari_url, ari_auth, control_app, control_extension))
 
     bindings = [app_binding(app_name), app_binding(control_app)]
     with BusTap(cluster.spec.amqp_url, bindings).running() as tap:
-        await consul_apps.delete(app_name)
+        await cluster_apps.delete(app_name)
         for node_id, ari_url in node_aris.items():
             await until(
                 partial(forgotten, ari_url, ari_auth, app_name, extension),

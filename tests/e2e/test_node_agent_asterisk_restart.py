@@ -12,7 +12,7 @@ import pytest
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.support.answering import answering_from_bus
-from tests.support.consul_kv import ConsulApps
+from tests.support.cluster_apps import ClusterApps
 from tests.support.node_agent import link_state, served
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
@@ -30,30 +30,30 @@ def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
         cluster.up()
 
 
-async def check_is(consul_apps: ConsulApps, node_id: str, status: str) -> bool:
-    return (await consul_apps.node_checks()).get(node_id) == status
+async def check_is(cluster_apps: ClusterApps, node_id: str, status: str) -> bool:
+    return (await cluster_apps.node_checks()).get(node_id) == status
 
 
 async def test_killed_asterisk_goes_critical_and_comes_back_by_itself(
     restores_cluster: Cluster,
-    consul_apps: ConsulApps,
+    cluster_apps: ClusterApps,
     node_aris: dict[str, str],
     ari_auth: tuple[str, str],
     app_name: str,
     extension: str,
 ) -> None:
     cluster = restores_cluster
-    await consul_apps.put(app_name, [extension])
+    await cluster_apps.put(app_name, [extension])
     for ari_url in node_aris.values():
         await until(partial(served, ari_url, ari_auth, app_name, extension))
-    await until(partial(check_is, consul_apps, NODE, "passing"), message=f"{NODE} passing")
+    await until(partial(check_is, cluster_apps, NODE, "passing"), message=f"{NODE} passing")
     node = next(n for n in cluster.spec.nodes if n.node_id == NODE)
     agent_url = f"http://127.0.0.1:{node.agent_port}"
     agent_pid = cluster.procs.pid(f"agent-{NODE}")
 
     cluster.procs.kill(f"asterisk-{NODE}")
     killed = time.monotonic()
-    await until(partial(check_is, consul_apps, NODE, "critical"), timeout=10, message=f"{NODE} critical")
+    await until(partial(check_is, cluster_apps, NODE, "critical"), timeout=10, message=f"{NODE} critical")
     critical_after = time.monotonic() - killed
     assert await link_state(agent_url, f"ari:{app_name}") != "up"
 
@@ -64,7 +64,7 @@ async def test_killed_asterisk_goes_critical_and_comes_back_by_itself(
         timeout=10, interval=0.05, message=f"{app_name} served again by {NODE}",
     )  # fmt: skip
     resubscribed_after = time.monotonic() - restarted
-    await until(partial(check_is, consul_apps, NODE, "passing"), message=f"{NODE} passing again")
+    await until(partial(check_is, cluster_apps, NODE, "passing"), message=f"{NODE} passing again")
     assert await link_state(agent_url, f"ari:{app_name}") == "up"
     assert cluster.procs.pid(f"agent-{NODE}") == agent_pid, "the agent was not restarted"
 

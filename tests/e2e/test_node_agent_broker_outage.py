@@ -17,7 +17,7 @@ from ariscale_cluster.backing import port_open
 from ariscale_cluster.processes import ProcessTable
 from ariscale_common.bus import app_node_binding
 from tests.support.answering import answering_over_rest
-from tests.support.consul_kv import ConsulApps
+from tests.support.cluster_apps import ClusterApps
 from tests.support.node_agent import agent_health, link_state, served
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusEvent, BusTap
@@ -128,7 +128,7 @@ async def test_events_published_during_a_broker_outage_all_arrive_in_order(
     cluster: Cluster,
     own_broker: OwnBroker,
     own_agent: str,
-    consul_apps: ConsulApps,
+    cluster_apps: ClusterApps,
     node_aris: dict[str, str],
     ari_auth: tuple[str, str],
     app_name: str,
@@ -136,7 +136,7 @@ async def test_events_published_during_a_broker_outage_all_arrive_in_order(
 ) -> None:
     node = next(n for n in cluster.spec.nodes if n.node_id == NODE)
     await until(partial(link_is, own_agent, "amqp", "up"), message="own agent publishing")
-    await consul_apps.put(app_name, [extension])
+    await cluster_apps.put(app_name, [extension])
     await until(partial(served, node_aris[NODE], ari_auth, app_name, extension), message="app served")
 
     tap = BusTap(own_broker.url, [app_node_binding(app_name, NODE)], queue=f"outage-{app_name}", durable=True)
