@@ -131,7 +131,7 @@ class Linker:
                 return link
             if await self._store.claim(bridge_id, remote.node_id):
                 try:
-                    link = await self._build(bridge_id, home, remote)
+                    link = await self._build_with_retry(bridge_id, home, remote)
                 except (AriError, LinkError) as exc:
                     await self._store.forget(bridge_id, remote.node_id)
                     raise LinkError(f"linking bridge {bridge_id} to node {remote.node_id}: {exc}") from exc
@@ -140,7 +140,26 @@ class Linker:
             await asyncio.sleep(POLL_SECONDS)  # another joiner is building it
         raise LinkError(f"timed out waiting for the link of bridge {bridge_id} to node {remote.node_id}")
 
+    async def _build_with_retry(self, bridge_id: str, home: Node, remote: Node) -> Link:
+        """One more attempt after a failed one: a SIP leg can fail for passing reasons."""
+        try:
+            return await self._build(bridge_id, home, remote)
+        except (AriError, LinkError) as exc:
+            log.warning(
+                "linking bridge %s to node %s failed (%s); trying once more", bridge_id, remote.node_id, exc
+            )
+            return await self._build(bridge_id, home, remote)
+
     async def _build(self, bridge_id: str, home: Node, remote: Node) -> Link:
+        home_leg = f"{LEG_CHANNEL_PREFIX}{uuid.uuid4().hex[:12]}"
+        try:
+            return await self._build_leg(bridge_id, home, remote, home_leg)
+        except (AriError, LinkError):
+            # Leave no half-built leg behind: hanging up our end ends the far end too (SIP BYE).
+            await _ignore_missing(self._nodes.client(home).delete(f"/channels/{home_leg}"))
+            raise
+
+    async def _build_leg(self, bridge_id: str, home: Node, remote: Node, home_leg: str) -> Link:
         started = time.monotonic()
         home_ari, remote_ari = self._nodes.client(home), self._nodes.client(remote)
         local = local_bridge_id(bridge_id)
@@ -149,7 +168,6 @@ class Linker:
         except AriError as exc:
             if exc.status != 409:  # 409: left from a link torn down a moment ago; reuse it
                 raise
-        home_leg = f"{LEG_CHANNEL_PREFIX}{uuid.uuid4().hex[:12]}"
         target = f"sip:{LINK_EXTEN_PREFIX}{bridge_id}@{remote.sip_address}"
         leg = await home_ari.post(
             "/channels",
