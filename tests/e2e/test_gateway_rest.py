@@ -16,6 +16,10 @@ async def node_channel_counts(node_aris: dict[str, str], auth: tuple[str, str]) 
         return {n: len((await client.get(f"{url}/channels")).json()) for n, url in node_aris.items()}
 
 
+async def _quiet(node_aris: dict[str, str], auth: tuple[str, str]) -> bool:
+    return set((await node_channel_counts(node_aris, auth)).values()) == {0}
+
+
 async def create_channel(gw: httpx.AsyncClient, app: str) -> str:
     response = await gw.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": app})
     assert response.status_code == 200, response.text
@@ -25,6 +29,9 @@ async def create_channel(gw: httpx.AsyncClient, app: str) -> str:
 async def test_new_channels_go_to_the_least_loaded_node(
     gw: httpx.AsyncClient, registered_app: RegisteredApp, node_aris: dict[str, str], ari_auth: tuple[str, str]
 ) -> None:
+    # Start from quiet nodes: a channel of the previous test still going away would make the
+    # counts below stale by the time the gateway counts.
+    await until(lambda: _quiet(node_aris, ari_auth), message="no channel left from earlier tests")
     created = []
     for _ in range(4):
         counts = await node_channel_counts(node_aris, ari_auth)
