@@ -27,7 +27,9 @@ def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
     """How many live instances an app has, as the registry would read it."""
 
     def count(app: str) -> int:
-        return int(events_redis.zcount(Keyspace(events_redis_prefix).instances(app), f"({time.time()}", "+inf"))
+        return int(
+            events_redis.zcount(Keyspace(events_redis_prefix).instances(app), f"({time.time()}", "+inf")
+        )
 
     return count
 

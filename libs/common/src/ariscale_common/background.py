@@ -56,7 +56,7 @@ class Periodic(BackgroundTask):
         self._first_delay = first_delay
 
     async def _forever(self) -> None:
-        delay = self._first_delay
+        delay, failing = self._first_delay, False
         while True:
             if delay:
                 await asyncio.sleep(delay)
@@ -64,4 +64,11 @@ class Periodic(BackgroundTask):
             try:
                 delay = await self._step() or self.interval
             except Exception as exc:  # the step's own failure: say what, try again next turn
-                log.warning("%s: step failed, retrying in %.1f s: %r", self.name, self.interval, exc)
+                # The first failure of a streak is a warning; its repeats would only flood the log.
+                level = logging.DEBUG if failing else logging.WARNING
+                log.log(level, "%s failed, retrying every %.1f s: %r", self.name, self.interval, exc)
+                failing = True
+            else:
+                if failing:
+                    log.info("%s works again", self.name)
+                failing = False

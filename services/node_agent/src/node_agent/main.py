@@ -90,4 +90,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ariscale node agent", lifespan=lifespan)
     app.include_router(health.router)
     return app
-

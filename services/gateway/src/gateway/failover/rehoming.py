@@ -1,7 +1,7 @@
 """A bridge whose home node died moves to a surviving node that has members, under the same id.
 
 Bridge ``B`` of app ``A`` was homed on H, with link legs to member nodes X1, X2… (see
-:mod:`gateway.linking`). H is dead: B, its members on H and the home ends of the legs are gone;
+:mod:`gateway.bridging.legs`). H is dead: B, its members on H and the home ends of the legs are gone;
 on each Xi the members still sit in the local bridge ``ariscale-link-B`` with the far end of a
 dead leg. Rehoming:
 
@@ -17,17 +17,16 @@ dead leg. Rehoming:
 
 With no surviving member node, the bridge is gone: its local bridges on the survivors are torn
 down and the app is told ``BridgeDestroyed``. The members that were on H are told about by
-:mod:`gateway.failover` like those of any dead node.
+:mod:`gateway.failover.detector` like those of any dead node.
 """
 
 import logging
 
 from ariscale_common.ari import AriError
-from gateway.consul_watch import Node
-from gateway.linking import Link, Linker, LinkError
+from gateway.bridging.legs import Link, Linker, LinkError
+from gateway.bridging.members import BridgeMembers
 from gateway.locate import APP_VARIABLE
-from gateway.membership import BridgeMembers
-from gateway.nodes import NodeClients
+from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 import pytest
 
 from gateway.ownership import Kind
-from gateway.routing import Policy, plan_for
-from gateway.spec import Operation, operations
+from gateway.routing.plans import Policy, plan_for
+from gateway.routing.spec import Operation, operations
 
 
 def op(method: str, path: str) -> Operation:

@@ -5,7 +5,7 @@ in its bridge forever. Failover publishes, under the dead node's own routing key
 node would have sent had its channels hung up: for each bridge member ``ChannelLeftBridge``,
 then ``StasisEnd`` and ``ChannelDestroyed`` (Asterisk's order on a hang-up); for its other
 channels ``StasisEnd`` and ``ChannelDestroyed``; for a bridge that died with it,
-``BridgeDestroyed``. The snapshots are the node's own last ones (see :mod:`gateway.membership`),
+``BridgeDestroyed``. The snapshots are the node's own last ones (see :mod:`gateway.bridging.members`),
 so the app sees the same ids and fields as ever. The cause is Q.850 38, "Network out of order":
 the node is not there any more.
 """
@@ -13,7 +13,7 @@ the node is not there any more.
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.membership import Member
+from gateway.bridging.members import Member
 
 Event = dict[str, Any]
 

@@ -1,7 +1,7 @@
 from typing import Any
 
 from ariscale_common.dialplan import LINK_APP
-from gateway.links import app_bridge_id, app_view, is_leg, local_bridge_id
+from gateway.bridging.view import app_bridge_id, app_view, is_leg, local_bridge_id
 
 
 def event(kind: str, **fields: Any) -> dict[str, Any]:

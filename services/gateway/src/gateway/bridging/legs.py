@@ -12,8 +12,8 @@ Joining member C on node X to bridge B homed on node A (see ``links`` for the vo
 5. put C in the local bridge. Further members on X only need step 5.
 
 The last member leaving X (or B being destroyed) tears the link down: hang up A's end (the SIP
-BYE ends X's end) and destroy the local bridge. When X or A dies, :mod:`gateway.failover` cleans
-up what is left on the survivor, and re-homes B when A was its home (:mod:`gateway.rehoming`).
+BYE ends X's end) and destroy the local bridge. When X or A dies, :mod:`gateway.failover.detector` cleans
+up what is left on the survivor, and re-homes B when A was its home (:mod:`gateway.failover.rehoming`).
 """
 
 import asyncio
@@ -24,13 +24,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
-from redis.asyncio import Redis
-
 from ariscale_common.ari import AriError
 from ariscale_common.dialplan import CLUSTER_ENDPOINT, LINK_APP, LINK_EXTEN_PREFIX
-from gateway.consul_watch import Node
-from gateway.links import LEG_CHANNEL_PREFIX, local_bridge_id
-from gateway.nodes import NodeClients
+from gateway.bridging.view import LEG_CHANNEL_PREFIX, local_bridge_id
+from gateway.nodes import Node, NodeClients
+from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +53,11 @@ class Link:
         return local_bridge_id(self.bridge_id)
 
 
-class LinkStore:
+class LinkStore(RedisStore):
     """``<prefix>link:<bridge>:<node>``: "building" while being set up, then the Link as JSON."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-
     def _key(self, bridge_id: str, node_id: str) -> str:
-        return f"{self._prefix}link:{bridge_id}:{node_id}"
+        return self._keys.link(bridge_id, node_id)
 
     async def claim(self, bridge_id: str, node_id: str) -> bool:
         return bool(

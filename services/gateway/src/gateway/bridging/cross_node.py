@@ -1,24 +1,19 @@
 """Bridge operations that span nodes: membership, listing and destruction of a cross-node bridge.
 
-The bridge lives on its home node; members elsewhere reach it through ``linking``. Everything
+The bridge lives on its home node; members elsewhere reach it through link legs (:mod:`.legs`). Everything
 else on a bridge (play, record, moh) runs on the home node and reaches remote members through
 the legs' audio, so it needs nothing here.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ariscale_common.ari import AriError
-from gateway.consul_watch import Node
-from gateway.linking import Linker, LinkError
-from gateway.links import MEMBERSHIP_EVENTS, app_bridge_id, app_view, is_leg
+from gateway.bridging.legs import Linker, LinkError
+from gateway.bridging.members import BridgeMembers
+from gateway.bridging.view import MEMBERSHIP_EVENTS, app_bridge_id, app_view, is_leg
 from gateway.locate import Locator
-from gateway.membership import BridgeMembers
-from gateway.nodes import NodeClients
+from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind
-
-# AriCall and AriAnswer come from forwarding, which imports this module: typed loosely here.
-Send = Callable[[Node, Any], Awaitable[Any]]
 
 
 class CrossNodeBridges:

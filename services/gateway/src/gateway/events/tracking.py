@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ariscale_common.dialplan import LINK_APP
-from gateway.grace import CallIndex
-from gateway.links import app_bridge_id, is_leg
-from gateway.membership import BridgeMembers, Member
+from gateway.bridging.members import BridgeMembers, Member
+from gateway.bridging.view import app_bridge_id, is_leg
+from gateway.events.calls import CallIndex
 from gateway.ownership import Kind, Owner, OwnershipStore
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 # kombu ships partial type hints: its constructors and methods are unannotated.
 # mypy: disable-error-code="no-untyped-call"
-"""Bus out: events the gateway publishes on behalf of a dead node (see :mod:`gateway.departures`).
+"""Bus out: events the gateway publishes on behalf of a dead node (see :mod:`gateway.failover.departures`).
 
 They go to the stasis exchange under the dead node's routing keys, exactly where its agent would
 have put them, so they take the path of every real event: the tracker (ownership, call index,

@@ -2,8 +2,8 @@ from collections import Counter
 
 import pytest
 
-from gateway.dispatch import NoLiveInstance, call_key, choose_instance
-from gateway.instances import gateway_of
+from gateway.events.dispatch import NoLiveInstance, call_key, choose_instance
+from gateway.events.instances import gateway_of
 
 
 def channel(channel_id: str) -> dict[str, str]:

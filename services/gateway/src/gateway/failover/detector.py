@@ -4,20 +4,18 @@ Detection. Every gateway follows Consul's view of the nodes (:class:`ConsulWatch
 second; a node agent fails its node's check as soon as ARI stops answering). A node that is
 critical, or gone from the catalog, is an *incident*; one gateway handles it:
 
-* ``<prefix>failover:<node>`` — ``SET NX`` by the gateway that takes the incident (with a TTL,
-  in case that gateway dies mid-way), then ``done`` while the node stays dead, so no gateway does
-  it twice; deleted when the node is healthy again, so its next death is a new incident.
+* :class:`~gateway.failover.incidents.Incidents` makes sure one gateway handles it, once.
 
 Before acting, the gateway asks the node's ARI itself: a node whose Asterisk still answers
 (its agent died, say) keeps its calls, and nothing is done.
 
 Recovery of dead node D (:meth:`NodeFailover.recover`), in this order:
 
-1. bridges homed on D move to a surviving member node (:mod:`gateway.rehoming`), or, with no
+1. bridges homed on D move to a surviving member node (:mod:`gateway.failover.rehoming`), or, with no
    member left anywhere, are announced destroyed;
 2. every member D had in any bridge leaves it, as the app sees it: ``ChannelLeftBridge`` then
    ``StasisEnd`` and ``ChannelDestroyed``, published under D's routing keys
-   (:mod:`gateway.departures`, :mod:`gateway.notifier`), so they reach the tracker and the
+   (:mod:`gateway.failover.departures`, :mod:`gateway.failover.notifier`), so they reach the tracker and the
    app's dispatcher like any event of D;
 3. D's other channels end as the app sees it (``StasisEnd``, ``ChannelDestroyed``);
 4. link legs to D are torn down on their home nodes;
@@ -27,29 +25,25 @@ Every step is idempotent: an incident taken over after a gateway died mid-way is
 """
 
 import asyncio
-import contextlib
 import logging
 
-from redis.asyncio import Redis
-
 from ariscale_common.ari import AriError
+from ariscale_common.background import Periodic
 from ariscale_common.dialplan import LINK_APP
-from gateway.consul_watch import ConsulWatch, Node
-from gateway.departures import ari_timestamp, bridge_destroyed, channel_departure, members_departure
-from gateway.linking import Link, Linker
-from gateway.links import app_bridge_id
-from gateway.membership import BridgeMembers
-from gateway.nodes import NodeClients
-from gateway.notifier import DeadNodeNotifier
+from gateway.bridging.legs import Link, Linker
+from gateway.bridging.members import BridgeMembers
+from gateway.bridging.view import app_bridge_id
+from gateway.consul_watch import ConsulWatch
+from gateway.failover.departures import ari_timestamp, bridge_destroyed, channel_departure, members_departure
+from gateway.failover.incidents import RETRY_AFTER_S, Incidents
+from gateway.failover.notifier import DeadNodeNotifier
+from gateway.failover.rehoming import Rehoming
+from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, OwnershipStore
-from gateway.rehoming import Rehoming
 
 log = logging.getLogger(__name__)
 
-INCIDENT_TTL_S = 120  # a gateway that dies while recovering leaves the incident to another after this
-RETRY_AFTER_S = 5  # a failed recovery, or a node whose ARI still answers, is looked at again after this
 PROBE_TIMEOUT_S = 2.0
-DONE = "done"
 
 
 def dead_nodes(known: dict[str, Node], current: dict[str, Node]) -> list[Node]:
@@ -66,33 +60,6 @@ def split_links(links: list[Link], dead: str) -> tuple[dict[str, list[Link]], li
         if link.home == dead:
             homed.setdefault(link.bridge_id, []).append(link)
     return homed, [link for link in links if link.remote == dead and link.home != dead]
-
-
-class Incidents:
-    """One gateway per node death (Redis)."""
-
-    def __init__(self, redis: Redis, prefix: str, gateway_id: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._gateway_id = gateway_id
-
-    def _key(self, node_id: str) -> str:
-        return f"{self._prefix}failover:{node_id}"
-
-    async def take(self, node_id: str) -> bool:
-        return bool(await self._redis.set(self._key(node_id), self._gateway_id, nx=True, ex=INCIDENT_TTL_S))
-
-    async def done(self, node_id: str) -> None:
-        await self._redis.set(self._key(node_id), DONE)
-
-    async def later(self, node_id: str) -> None:
-        await self._redis.set(self._key(node_id), self._gateway_id, ex=RETRY_AFTER_S)
-
-    async def close(self, node_id: str) -> None:
-        """The node is healthy again: its next death is a new incident."""
-        value = await self._redis.get(self._key(node_id))
-        if value in (DONE, DONE.encode()):
-            await self._redis.delete(self._key(node_id))
 
 
 class NodeFailover:
@@ -115,27 +82,16 @@ class NodeFailover:
         self._members = members
         self._notifier = notifier
         self._rehoming = Rehoming(linker, nodes, ownership, members)
-        self._interval = interval
         self._known: dict[str, Node] = {}
-        self._task: asyncio.Task[None] | None = None
+        # Redis or a node misbehaving fails one check: it is logged, and the next check looks again.
+        self._task = Periodic("node-failover", self.check, interval, first_delay=interval)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="node-failover")
+    def start(self) -> None:
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
         await self._notifier.close()
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.check()
-            except Exception:  # Redis or a node misbehaving: log, look again next turn
-                log.exception("failover check failed")
 
     async def check(self) -> None:
         current = self._watch.snapshot.nodes

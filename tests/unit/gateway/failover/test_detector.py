@@ -1,7 +1,7 @@
-from gateway.consul_watch import Node
-from gateway.failover import dead_nodes, split_links
-from gateway.linking import Link
-from gateway.rehoming import choose_home
+from gateway.bridging.legs import Link
+from gateway.failover.detector import dead_nodes, split_links
+from gateway.failover.rehoming import choose_home
+from gateway.nodes import Node
 
 
 def node(node_id: str, healthy: bool = True) -> Node:

@@ -33,7 +33,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from gateway.instances import InstanceRegistry, Instances, as_str, gateway_of
+from ariscale_common.keyspace import Keyspace
+from gateway.events.instances import InstanceRegistry, Instances, as_str, gateway_of
+from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +81,15 @@ def choose_instance(live: Sequence[str], turn: int) -> str:
     return ordered[turn % len(ordered)]
 
 
-class Assignments:
+class Assignments(RedisStore):
     """Sticky call → instance assignments of every app (Redis)."""
 
-    def __init__(self, redis: Redis, prefix: str, registry: InstanceRegistry) -> None:
-        self._redis = redis
-        self._prefix = prefix
+    def __init__(self, redis: Redis, keys: Keyspace, registry: InstanceRegistry) -> None:
+        super().__init__(redis, keys)
         self._registry = registry
 
     def _key(self, app: str, key: str) -> str:
-        return f"{self._prefix}assign:{app}:{key}"
+        return self._keys.assignment(app, key)
 
     async def target(self, app: str, key: str | None, avoid: set[str]) -> str:
         """The instance that gets ``key``'s events; assigns one when there is none (live)."""
@@ -105,7 +106,7 @@ class Assignments:
         current = as_str(answers[1]) if answers[1] is not None else None
         if current in live:
             return current
-        choice = choose_instance(live, int(await self._redis.incr(f"{self._prefix}turn:{app}")))
+        choice = choose_instance(live, int(await self._redis.incr(self._keys.turn(app))))
         await self._redis.set(self._key(app, key), choice, ex=ASSIGN_TTL)
         if current is not None:
             log.info("app %s: %s moves from instance %s to %s", app, key, current, choice)

@@ -1,11 +1,11 @@
 """Who is in which bridge on which node, as the nodes last reported it (Redis).
 
 A node that dies can no longer say which of its channels were in a bridge, so the tracker
-(:mod:`gateway.tracking`) keeps the answer from every node's ``ChannelEnteredBridge`` and
+(:mod:`gateway.events.tracking`) keeps the answer from every node's ``ChannelEnteredBridge`` and
 ``ChannelLeftBridge``: the app's members only (never link legs), keyed by the bridge as the node
 knows it: the app's bridge ``B`` on its home, the local bridge ``ariscale-link-B`` on a member
 node (so a channel moved from one to the other on the same node, as rehoming does, is never
-confused by the order of the two events). Failover (:mod:`gateway.failover`) reads it to tell
+confused by the order of the two events). Failover (:mod:`gateway.failover.detector`) reads it to tell
 the app who left, with the channel and bridge exactly as Asterisk last described them.
 
 Rehoming moves a bridge's surviving members from their local bridge into the bridge itself on
@@ -22,9 +22,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
-from gateway.links import app_bridge_id
+from gateway.bridging.view import app_bridge_id
+from gateway.redis_store import RedisStore
 
 MOVE_TTL_S = 60
 
@@ -50,13 +49,9 @@ class Member:
         return cls(app=str(data["app"]), channel=dict(data["channel"]), bridge=dict(data["bridge"]))
 
 
-class BridgeMembers:
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-
+class BridgeMembers(RedisStore):
     def _key(self, bridge_id: str, node_id: str) -> str:
-        return f"{self._prefix}members:{bridge_id}:{node_id}"
+        return self._keys.members(bridge_id, node_id)
 
     async def entered(self, bridge_id: str, node_id: str, member: Member) -> None:
         await self._redis.hset(self._key(bridge_id, node_id), member.channel_id, member.encode())
@@ -81,7 +76,7 @@ class BridgeMembers:
         await self._redis.delete(self._key(bridge_id, node_id))
 
     def _moving_key(self, bridge_id: str) -> str:
-        return f"{self._prefix}moving:{bridge_id}"
+        return self._keys.moving(bridge_id)
 
     async def moving(self, bridge_id: str, channel_ids: list[str]) -> None:
         """``channel_ids`` are about to move from ``bridge_id``'s local bridge into the bridge."""

@@ -2,25 +2,8 @@
 # mypy: disable-error-code="no-untyped-call"
 """The gateway's side of the bus: one Kombu worker thread for all it consumes and forwards.
 
-Topology, declared by every gateway (idempotent; the stasis exchange and its keys are
-:mod:`ariscale_common.bus`'s):
-
-* ``ariscale.gateway.ownership`` — durable queue bound to every app's events (``stasis.app.#``)
-  with a single active consumer: every gateway consumes it, one at a time, so ownership and the
-  call index are updated in event order (:class:`gateway.tracking.StasisTracker`).
-* ``ariscale.app.<app>`` — durable queue per app bound to ``bus.app_binding(app)``, single active
-  consumer, messages dropped after ``APP_QUEUE_TTL_MS``. Declared for every app known to Consul,
-  so events wait there for the app's first instance. A gateway consumes it only while it has a
-  websocket of the app, so one gateway at a time dispatches the app's events, in order
-  (:class:`gateway.dispatch.Dispatcher`). A message is acked only once handed on: written to a
-  local websocket, or published (with publisher confirms) to the gateway that has the instance.
-  When no instance is connected anywhere, nothing consumes the queue and events wait.
-* exchange ``ariscale.gateway`` (direct) and queue ``ariscale.gateway.<gateway id>`` (auto-delete)
-  bound with the gateway id: events another gateway's dispatcher hands to one of this gateway's
-  websockets, with headers ``ariscale-app`` and ``ariscale-instance``. When that websocket has
-  closed meanwhile, the event goes back to the app's queue (default exchange) with header
-  ``ariscale-avoid`` naming the instance, and the dispatcher picks another one. Events forwarded
-  to a gateway that crashed are lost with its websockets.
+It declares and consumes the gateway's part of the bus topology (:mod:`ariscale_common.bus`):
+the ownership queue, the app queues of apps it dispatches, and its own forwarding queue.
 
 Kombu is synchronous: the worker runs in its own thread and reaches the event loop through
 ``asyncio.run_coroutine_threadsafe``, waiting for each message's outcome before the next one (that
@@ -44,25 +27,26 @@ from kombu.mixins import ConsumerProducerMixin
 
 from ariscale_common import Health, LinkState
 from ariscale_common.bus import (
+    APP_HEADER,
+    APP_QUEUE_TTL_MS,
+    AVOID_HEADER,
+    GATEWAY_EXCHANGE,
+    INSTANCE_HEADER,
+    OWNERSHIP_QUEUE,
     STASIS_EXCHANGE,
     STASIS_EXCHANGE_TYPE,
     all_apps_binding,
     app_binding,
+    app_queue_name,
+    gateway_queue_name,
     parse_routing_key,
 )
 from ariscale_common.dialplan import LINK_APP
 from gateway.consul_watch import ConsulWatch
-from gateway.dispatch import Forward, NoLiveInstance
+from gateway.events.dispatch import Forward, NoLiveInstance
 
 log = logging.getLogger(__name__)
 
-GATEWAY_EXCHANGE = "ariscale.gateway"
-OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
-# Every app's events. TODO(lead): move to ariscale_common.bus as all_apps_binding().
-APP_QUEUE_TTL_MS = 300_000  # events nobody took for 5 min belong to calls hung up long ago
-APP_HEADER = "ariscale-app"
-INSTANCE_HEADER = "ariscale-instance"
-AVOID_HEADER = "ariscale-avoid"
 PREFETCH = 50
 HEARTBEAT_S = 10
 CALL_TIMEOUT_S = 60.0  # one message's handling on the loop (sends time out well before)
@@ -75,16 +59,6 @@ T = TypeVar("T")
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
 _gateways = Exchange(GATEWAY_EXCHANGE, type="direct", durable=True)
-
-
-def app_queue_name(app: str) -> str:
-    return f"ariscale.app.{app}"
-
-
-def gateway_queue_name(gateway_id: str) -> str:
-    if gateway_id == OWNERSHIP_QUEUE.rpartition(".")[2]:
-        raise ValueError(f"gateway id {gateway_id!r} is reserved")
-    return f"{GATEWAY_EXCHANGE}.{gateway_id}"
 
 
 def app_queue(app: str) -> Queue:

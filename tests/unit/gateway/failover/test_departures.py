@@ -1,14 +1,14 @@
 from datetime import UTC, datetime
 
-from gateway.departures import (
+from gateway.bridging.members import Member
+from gateway.bridging.view import app_view, local_bridge_id
+from gateway.failover.departures import (
     CAUSE_NODE_DIED,
     ari_timestamp,
     bridge_destroyed,
     channel_departure,
     members_departure,
 )
-from gateway.links import app_view, local_bridge_id
-from gateway.membership import Member
 
 LOCAL = {"id": local_bridge_id("conf"), "channels": ["n2-1.1", "n2-1.2", "n2-1.9", "n2-1.3"]}
 

@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 
 from gateway.ownership import Kind
-from gateway.spec import Operation
+from gateway.routing.spec import Operation
 
 
 class Policy(enum.Enum):

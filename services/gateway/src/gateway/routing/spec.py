@@ -47,7 +47,7 @@ class Operation:
 
 
 def load_document(resource: str) -> dict[str, Any]:
-    text = resources.files("gateway.ari_spec").joinpath(f"{resource}.json").read_text()
+    text = resources.files("gateway.routing.ari_spec").joinpath(f"{resource}.json").read_text()
     document: dict[str, Any] = json.loads(text)
     return document
 

@@ -15,7 +15,6 @@ Redis, under the gateway's key prefix (the registry reads the first one to show 
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -24,7 +23,10 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from ariscale_common import Health, LinkState
-from ariscale_common.consumers import instances_key, live_consumers
+from ariscale_common.background import Periodic
+from ariscale_common.consumers import live_consumers
+from ariscale_common.keyspace import Keyspace
+from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +70,15 @@ class Instance:
         return True
 
 
-class InstanceRegistry:
+class InstanceRegistry(RedisStore):
     """The live instances of every app, across all gateways (Redis)."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl: float) -> None:
-        self._redis = redis
-        self._prefix = prefix
+    def __init__(self, redis: Redis, keys: Keyspace, ttl: float) -> None:
+        super().__init__(redis, keys)
         self._ttl = ttl
 
     def key(self, app: str) -> str:
-        return instances_key(self._prefix, app)
+        return self._keys.instances(app)
 
     async def renew(self, app: str, instance_ids: list[str]) -> None:
         now = time.time()
@@ -103,14 +104,14 @@ class InstanceRegistry:
         return sorted(as_str(m) for m in members)
 
     async def live_count(self, app: str) -> int:
-        return await live_consumers(self._redis, self._prefix, app)
+        return await live_consumers(self._redis, self._keys.prefix, app)
 
 
 class Instances:
     """Attaches and detaches this gateway's websockets and keeps them live in Redis.
 
-    ``on_first(app)`` runs when the app gets its first instance here and ``on_last(app)`` when it
-    loses its last one: the bus worker starts and stops dispatching the app's queue with them.
+    Hooks given to :meth:`follow` run when an app gets its first instance here and when it loses
+    its last one: the bus worker starts and stops dispatching the app's queue with them.
     """
 
     def __init__(
@@ -120,18 +121,20 @@ class Instances:
         health: Health,
         heartbeat: float,
         send_timeout: float,
-        on_first: AppHook,
-        on_last: AppHook,
     ) -> None:
         self.registry = registry
         self.gateway_id = gateway_id
         self._health = health
         self._heartbeat = heartbeat
         self._send_timeout = send_timeout
-        self._on_first = on_first
-        self._on_last = on_last
+        self._on_first: AppHook = _nobody
+        self._on_last: AppHook = _nobody
         self._local: dict[str, Instance] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._task = Periodic("instances-heartbeat", self._renew, heartbeat)
+
+    def follow(self, on_first: AppHook, on_last: AppHook) -> None:
+        """Call ``on_first(app)``/``on_last(app)`` when this gateway gets / loses an app's instances."""
+        self._on_first, self._on_last = on_first, on_last
 
     def local(self, instance_id: str) -> Instance | None:
         return self._local.get(instance_id)
@@ -155,34 +158,36 @@ class Instances:
         if self._local.pop(instance.id, None) is None:
             return
         # Out of Redis first, so that no dispatcher picks it while the app queue is handed over.
-        with contextlib.suppress(Exception):
+        try:
             await self.registry.remove(instance.app, instance.id)
+        except Exception as exc:  # Redis away: the lease lapses by itself, until then it counts as live
+            log.warning("app %s: instance %s stays listed in Redis until its lease lapses: %r",
+                        instance.app, instance.id, exc)  # fmt: skip
         log.info("app %s: instance %s detached", instance.app, instance.id)
         if not self.local_of(instance.app):
             self._on_last(instance.app)
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._renew_forever(), name="instances-heartbeat")
+    def start(self) -> None:
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
         for instance in list(self._local.values()):
             await self.detach(instance)
 
-    async def _renew_forever(self) -> None:
+    async def _renew(self) -> None:
         """Renew every local instance; this is also the gateway's Redis health probe."""
-        while True:
-            try:
-                by_app: dict[str, list[str]] = {}
-                for instance in list(self._local.values()):
-                    by_app.setdefault(instance.app, []).append(instance.id)
-                for app, ids in by_app.items():
-                    await self.registry.renew(app, ids)
-                await self.registry.ping()
-                self._health.set("redis", LinkState.UP)
-            except Exception as exc:  # Redis unreachable: say so, keep trying
-                self._health.set("redis", LinkState.DOWN, f"{exc!r}; retry in {self._heartbeat:.1f} s")
-            await asyncio.sleep(self._heartbeat)
+        try:
+            by_app: dict[str, list[str]] = {}
+            for instance in list(self._local.values()):
+                by_app.setdefault(instance.app, []).append(instance.id)
+            for app, ids in by_app.items():
+                await self.registry.renew(app, ids)
+            await self.registry.ping()
+            self._health.set("redis", LinkState.UP)
+        except Exception as exc:  # Redis unreachable: say so, keep trying
+            self._health.set("redis", LinkState.DOWN, f"{exc!r}; retry in {self._heartbeat:.1f} s")
+
+
+def _nobody(app: str) -> None:
+    """The hook of an app change nobody follows."""

@@ -1,4 +1,4 @@
-from gateway.listing import merge_application, merge_lists
+from gateway.routing.listing import merge_application, merge_lists
 
 
 def test_channels_from_every_node_are_concatenated() -> None:
