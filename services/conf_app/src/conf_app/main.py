@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from app_sdk import Config
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.errors import install_error_handlers
-from conf_app.api import conferences, health
+from ariscale_common.health import health_router
+from conf_app.api import conferences
 from conf_app.conference import ConferenceApp
 from conf_app.registration import ensure_registered
 from conf_app.services import ConferenceService
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="ariscale conf_app", description="The 8000 conference, on any node.", lifespan=lifespan
     )
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health_router())
     app.include_router(conferences.router)
     return app
 
