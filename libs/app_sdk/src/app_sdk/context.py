@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+Event = dict[str, Any]  # an ARI event (or resource) as the gateway sends it, decoded JSON
+
 
 @dataclass
 class CallContext:
