@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import websockets
 
-
 CONNECT_TIMEOUT = 10.0
 
 

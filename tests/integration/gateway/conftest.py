@@ -8,20 +8,17 @@
 """
 
 import asyncio
-import os
 import shutil
 import subprocess
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 
 import consul
 import httpx
 import pytest
 import redis
 
-from ariscale_cluster import ClusterSpec, backing
+from ariscale_cluster import backing
 from ariscale_cluster import consul as consul_launch
 from ariscale_cluster.cluster import wait_until
 from ariscale_common import AmqpSettings, ConsulSettings, RedisSettings
@@ -29,6 +26,7 @@ from ariscale_common.discovery import AppRecord, app_key
 from ariscale_common.passwords import generate_password, hash_password
 from gateway.settings import Settings as GatewaySettings
 from tests.integration.gateway.events_harness import BusPublisher, GatewayServer
+from tests.support.servers import scratch_spec
 
 EVENTS_REDIS_URL = "redis://127.0.0.1:6379/3"
 
@@ -47,12 +45,8 @@ def events_amqp_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def events_consul_url() -> Iterator[str]:
     """Our own ``consul agent -dev``, on the ports of a ClusterSpec; stopped at the end."""
-    state_dir = Path(tempfile.mkdtemp(prefix="ariscale-itest-events-"))
-    spec = ClusterSpec(
-        state_dir=state_dir,
-        port_base=int(os.environ.get("ARISCALE_ITEST_EVENTS_PORT_BASE", "26500")),
-        node_count=1,
-    )
+    spec = scratch_spec("ARISCALE_ITEST_EVENTS_PORT_BASE", 26500, "ariscale-itest-events-")
+    state_dir = spec.state_dir
     log = (state_dir / "consul.log").open("wb")
     proc = subprocess.Popen(consul_launch.consul_argv(spec), stdout=log, stderr=subprocess.STDOUT)
 

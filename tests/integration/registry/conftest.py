@@ -16,7 +16,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from ariscale_common import ConsulSettings
 from ariscale_common.discovery import NODE_SERVICE
 from registry.main import create_app
 from registry.settings import Settings, SipEdgeSettings
+from tests.support.servers import scratch_spec
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "ARISCALE_ITEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -44,15 +44,10 @@ START_TIMEOUT = 30.0
 
 @pytest.fixture(scope="session")
 def servers_spec() -> Iterator[ClusterSpec]:
-    state_dir = Path(tempfile.mkdtemp(prefix="ariscale-itest-"))
-    spec = ClusterSpec(
-        state_dir=state_dir,
-        port_base=int(os.environ.get("ARISCALE_ITEST_PORT_BASE", "26000")),
-        node_count=1,
-    )
+    spec = scratch_spec("ARISCALE_ITEST_PORT_BASE", 26000, "ariscale-itest-")
     yield spec
     shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    shutil.rmtree(spec.state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

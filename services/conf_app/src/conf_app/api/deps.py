@@ -2,14 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from ariscale_common.deps import from_state
 from conf_app.services import ConferenceService
 
-
-def _conferences(request: Request) -> ConferenceService:
-    service: ConferenceService = request.app.state.conferences
-    return service
-
-
-ConferenceServiceDep = Annotated[ConferenceService, Depends(_conferences)]
+ConferenceServiceDep = Annotated[ConferenceService, Depends(from_state("conferences"))]
