@@ -18,7 +18,7 @@ sync: provision
 	@$(UV) sync --frozen --quiet
 
 up: sync
-	@$(CLUSTER) up --nodes $(NODES)
+	@$(CLUSTER) up --nodes $(NODES) $(ARGS)
 
 status:
 	@$(CLUSTER) status

@@ -79,6 +79,15 @@ def three_node_cluster() -> Iterator[Cluster]:
         yield started
 
 
+@pytest.fixture
+def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
+    """Whatever the test does to a component, ``up`` brings the cluster back afterwards."""
+    try:
+        yield cluster
+    finally:
+        cluster.up()
+
+
 @pytest.fixture(scope="session")
 def cluster_env_vars(cluster: Cluster) -> dict[str, str]:
     """The same KEY=VALUE set ``make up`` writes to ``.cluster/env``."""
