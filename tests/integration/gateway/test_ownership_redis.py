@@ -16,7 +16,7 @@ from gateway.bridging.members import BridgeMembers
 from gateway.events.calls import CallIndex
 from gateway.events.tracking import StasisTracker
 from gateway.ownership import Kind, Owner, OwnershipStore
-from tests.integration.conftest import EVENTS_REDIS_URL
+from tests.integration.gateway.conftest import EVENTS_REDIS_URL
 
 APP = "conf"
 
