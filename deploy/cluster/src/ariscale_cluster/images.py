@@ -5,6 +5,7 @@ Base images come from Debian's archive (``deploy/scripts/provision_containers.sh
 Dockerfile in ``deploy/docker`` with the repository root as context, so layers cache between runs.
 """
 
+import hashlib
 import os
 import subprocess
 import time
@@ -42,6 +43,11 @@ def image_tag(name: str) -> str:
     return f"localhost/ariscale-{name}"
 
 
+# What the Dockerfiles copy from the repository; a change anywhere else rebuilds nothing.
+SOURCES = ("pyproject.toml", "uv.lock", "libs", "services", "deploy/cluster")
+# An image records the digest of its inputs in this label: unchanged inputs, no build at all.
+INPUTS_LABEL = "ariscale.inputs"
+
 # In build order: each image's base comes before it.
 IMAGES = (
     Image("python"),
@@ -60,9 +66,51 @@ def uv_version() -> str:
     return out.stdout.split()[1]
 
 
+def _files(context: Path) -> list[Path]:
+    roots = [context / s for s in SOURCES] if context == REPO else [context]
+    found = [p for root in roots for p in ([root] if root.is_file() else sorted(root.rglob("*")))]
+    return [p for p in found if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+
+
+def _image_id(tag: str) -> str:
+    out = subprocess.run(
+        ["podman", "image", "inspect", "--format", "{{.Id}}", tag], capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def inputs_digest(image: Image, uv: str) -> str:
+    """Everything the image is built from: its Dockerfile, its base image, the files it copies."""
+    digest = hashlib.sha256(image.dockerfile.read_bytes() + uv.encode())
+    base = next(
+        line.split()[1] for line in image.dockerfile.read_text().splitlines() if line.startswith("FROM ")
+    )
+    digest.update(_image_id(base).encode())
+    for path in _files(image.context):
+        digest.update(str(path.relative_to(image.context)).encode())
+        stat = path.stat()
+        # Large files (the Consul binary) by size and time; sources by content (a checkout resets times).
+        digest.update(
+            f"{stat.st_size}:{stat.st_mtime_ns}".encode() if stat.st_size > 1 << 20 else path.read_bytes()
+        )
+    return digest.hexdigest()
+
+
+def built_from(tag: str) -> str:
+    out = subprocess.run(
+        ["podman", "image", "inspect", "--format", f'{{{{index .Labels "{INPUTS_LABEL}"}}}}', tag],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
 def build(image: Image, uv: str) -> None:
+    """Build ``image`` unless it was built from exactly these inputs already."""
+    digest = inputs_digest(image, uv)
+    if built_from(image.tag) == digest:
+        return
     argv = [
-        "podman", "build", "--network", "host", "--layers", "--quiet",
+        "podman", "build", "--network", "host", "--layers", "--quiet", "--label", f"{INPUTS_LABEL}={digest}",
         "--volume", f"{HOST_CA}:/etc/ssl/host-ca.crt:ro",
         "--build-arg", f"ARISCALE_UID={SERVICE_UID}", "--build-arg", f"UV_VERSION={uv}",
         "-f", str(image.dockerfile), "-t", image.tag, str(image.context),
