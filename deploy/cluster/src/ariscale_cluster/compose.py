@@ -53,8 +53,20 @@ def compose(spec: ClusterSpec) -> dict[str, Any]:
     return {"services": services}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block mappings, one-line lists (argv), and no anchors for values that happen to be shared."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_Dumper.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
 def render(spec: ClusterSpec) -> str:
-    return HEADER + yaml.safe_dump(compose(spec), sort_keys=False, width=200, default_flow_style=None)
+    return HEADER + yaml.dump(compose(spec), Dumper=_Dumper, sort_keys=False, width=200)
 
 
 def prepare(spec: ClusterSpec) -> None:
