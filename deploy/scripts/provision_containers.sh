@@ -16,7 +16,7 @@ die() { printf '[provision-containers] ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -x "$SID/usr/sbin/asterisk" ]] || die "no Asterisk rootfs in $SID: run deploy/scripts/provision.sh first"
 
 missing=()
-for pkg in podman runc podman-compose debootstrap; do
+for pkg in podman runc debootstrap; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
