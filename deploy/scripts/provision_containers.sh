@@ -75,9 +75,12 @@ if ! image_exists localhost/ariscale-bookworm; then
 fi
 
 # Asterisk: the sid rootfs the native cluster uses, without /proc and the native nodes' files.
-if ! image_exists localhost/ariscale-sid; then
+# Imported again when provision.sh has changed its packages (the label holds their checksum).
+sid_packages=$(md5sum < "$SID/var/lib/dpkg/status" | cut -d' ' -f1)
+imported=$(podman image inspect --format '{{index .Labels "ariscale.packages"}}' localhost/ariscale-sid 2>/dev/null || true)
+if [[ "$imported" != "$sid_packages" ]]; then
   log "importing localhost/ariscale-sid from $SID"
   tar --one-file-system --exclude=./var/lib/ariscale --exclude=./usr/sbin/policy-rc.d \
-    -C "$SID" -c . | podman import -q - localhost/ariscale-sid >/dev/null
+    -C "$SID" -c . | podman import -q --change "LABEL ariscale.packages=$sid_packages" - localhost/ariscale-sid >/dev/null
 fi
 log "ready: $(podman --version), base images localhost/ariscale-bookworm, localhost/ariscale-sid"

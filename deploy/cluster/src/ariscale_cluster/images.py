@@ -43,8 +43,6 @@ def image_tag(name: str) -> str:
     return f"localhost/ariscale-{name}"
 
 
-# What the Dockerfiles copy from the repository; a change anywhere else rebuilds nothing.
-SOURCES = ("pyproject.toml", "uv.lock", "libs", "services", "deploy/cluster")
 # An image records the digest of its inputs in this label: unchanged inputs, no build at all.
 INPUTS_LABEL = "ariscale.inputs"
 
@@ -66,9 +64,15 @@ def uv_version() -> str:
     return out.stdout.split()[1]
 
 
-def _files(context: Path) -> list[Path]:
-    roots = [context / s for s in SOURCES] if context == REPO else [context]
-    found = [p for root in roots for p in ([root] if root.is_file() else sorted(root.rglob("*")))]
+def copied_files(image: Image) -> list[Path]:
+    """The files the Dockerfile's COPY lines take from the build context."""
+    sources = [
+        image.context / source
+        for line in image.dockerfile.read_text().splitlines()
+        if line.startswith("COPY ")
+        for source in line.split()[1:-1]
+    ]
+    found = [p for root in sources for p in ([root] if root.is_file() else sorted(root.rglob("*")))]
     return [p for p in found if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
 
 
@@ -80,13 +84,14 @@ def _image_id(tag: str) -> str:
 
 
 def inputs_digest(image: Image, uv: str) -> str:
-    """Everything the image is built from: its Dockerfile, its base image, the files it copies."""
+    """Everything the image is built from: its Dockerfile, its base image, the files it copies
+    (a change elsewhere, e.g. in another service, rebuilds nothing)."""
     digest = hashlib.sha256(image.dockerfile.read_bytes() + uv.encode())
     base = next(
         line.split()[1] for line in image.dockerfile.read_text().splitlines() if line.startswith("FROM ")
     )
     digest.update(_image_id(base).encode())
-    for path in _files(image.context):
+    for path in copied_files(image):
         digest.update(str(path.relative_to(image.context)).encode())
         stat = path.stat()
         # Large files (the Consul binary) by size and time; sources by content (a checkout resets times).
