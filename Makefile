@@ -1,6 +1,10 @@
 # ariscale: one ARI for many Asterisks.  `make up` starts a cluster, `make test` runs the suite.
 SHELL := /bin/bash
-NODES ?= 2
+# The node count comes from the command line only (make up NODES=3): `.cluster/env`, once
+# sourced with `set -a`, exports NODES as the node names (n1,n2), which must not shadow it.
+ifneq ($(origin NODES),command line)
+NODES := 2
+endif
 RUNTIME ?= native
 N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
@@ -16,7 +20,7 @@ sync: provision
 
 up: sync
 	@if [ "$(RUNTIME)" = containers ]; then $(MAKE) --no-print-directory images; fi
-	@$(CLUSTER) up --nodes $(NODES) --runtime $(RUNTIME)
+	@$(CLUSTER) up --nodes $(NODES) --runtime $(RUNTIME) $(ARGS)
 
 # podman, base images from Debian's archive, one image per service (cached: seconds when unchanged).
 images: sync

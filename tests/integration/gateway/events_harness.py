@@ -18,8 +18,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
-from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, stasis_routing_key
-from gateway.bus_consume import app_queue_name
+from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, app_queue_name, stasis_routing_key
 from gateway.main import create_app
 from gateway.settings import Settings
 

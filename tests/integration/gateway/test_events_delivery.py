@@ -11,7 +11,7 @@ import pytest
 import redis
 import websockets
 
-from ariscale_common.consumers import instances_key
+from ariscale_common.keyspace import Keyspace
 from tests.integration.gateway.events_harness import BusPublisher, GatewayServer, call_events, streams
 from tests.support.waiting import until
 
@@ -27,7 +27,9 @@ def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
     """How many live instances an app has, as the registry would read it."""
 
     def count(app: str) -> int:
-        return int(events_redis.zcount(instances_key(events_redis_prefix, app), f"({time.time()}", "+inf"))
+        return int(
+            events_redis.zcount(Keyspace(events_redis_prefix).instances(app), f"({time.time()}", "+inf")
+        )
 
     return count
 

@@ -14,7 +14,26 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
 * Consumers: the gateway binds ``stasis.app.<app>.#`` per app (all nodes, all events); tests and
   tools may bind narrower keys. Events for the internal link app use ``<app>`` = ``ariscale-link``.
 
-Nobody else builds these strings: use the functions below.
+The gateways' side, declared by every gateway (idempotent):
+
+* ``ariscale.gateway.ownership`` — durable queue bound to every app's events (``stasis.app.#``)
+  with a single active consumer: every gateway consumes it, one at a time, so ownership and the
+  call index are updated in event order (:class:`gateway.events.tracking.StasisTracker`).
+* ``ariscale.app.<app>`` — durable queue per app bound to ``bus.app_binding(app)``, single active
+  consumer, messages dropped after ``APP_QUEUE_TTL_MS``. Declared for every app known to Consul,
+  so events wait there for the app's first instance. A gateway consumes it only while it has a
+  websocket of the app, so one gateway at a time dispatches the app's events, in order
+  (:class:`gateway.events.dispatch.Dispatcher`). A message is acked only once handed on: written to a
+  local websocket, or published (with publisher confirms) to the gateway that has the instance.
+  When no instance is connected anywhere, nothing consumes the queue and events wait.
+* exchange ``ariscale.gateway`` (direct) and queue ``ariscale.gateway.<gateway id>`` (auto-delete)
+  bound with the gateway id: events another gateway's dispatcher hands to one of this gateway's
+  websockets, with headers ``ariscale-app`` and ``ariscale-instance``. When that websocket has
+  closed meanwhile, the event goes back to the app's queue (default exchange) with header
+  ``ariscale-avoid`` naming the instance, and the dispatcher picks another one. Events forwarded
+  to a gateway that crashed are lost with its websockets.
+
+Nobody else builds these strings: use the names and functions below.
 """
 
 STASIS_EXCHANGE = "ariscale.stasis"
@@ -26,6 +45,14 @@ HEADER_APP = "app"
 HEADER_EVENT_TYPE = "event_type"
 HEADER_AGENT_RUN = "agent_run"
 HEADER_SEQ = "seq"
+
+GATEWAY_EXCHANGE = "ariscale.gateway"
+OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
+APP_QUEUE_TTL_MS = 300_000  # events nobody took for 5 min belong to calls hung up long ago
+# Headers of an event one gateway forwards to another (or back to the app's queue).
+APP_HEADER = "ariscale-app"
+INSTANCE_HEADER = "ariscale-instance"
+AVOID_HEADER = "ariscale-avoid"
 
 
 def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
@@ -46,6 +73,18 @@ def app_binding(app: str) -> str:
 def app_node_binding(app: str, node_id: str) -> str:
     """Binding that receives every event of ``app`` from one node."""
     return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.*"
+
+
+def app_queue_name(app: str) -> str:
+    """The queue an app's events wait in until one of its instances takes them."""
+    return f"ariscale.app.{_word(app)}"
+
+
+def gateway_queue_name(gateway_id: str) -> str:
+    """The queue of events forwarded to one gateway's websockets."""
+    if gateway_id == OWNERSHIP_QUEUE.rpartition(".")[2]:
+        raise ValueError(f"gateway id {gateway_id!r} is reserved")
+    return f"{GATEWAY_EXCHANGE}.{gateway_id}"
 
 
 def parse_routing_key(key: str) -> tuple[str, str, str]:

@@ -1,14 +1,19 @@
 """Connection state as data: every long-lived link reports here, ``/health`` reads it."""
 
 import asyncio
+import contextlib
 import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
+
+# How a component that lives in another thread (Kombu) reports its link: (state, detail).
+LinkReporter = Callable[["LinkState", str], None]
 
 
 class LinkState(enum.StrEnum):
@@ -72,3 +77,25 @@ async def probe_forever(
         else:
             health.set(link, LinkState.UP)
         await asyncio.sleep(interval)
+
+
+def threadsafe_reporter(health: Health, link: str, loop: asyncio.AbstractEventLoop) -> LinkReporter:
+    """A reporter other threads may call: the state change runs on ``loop``, where health is read."""
+
+    def report(state: LinkState, detail: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads health any more
+            loop.call_soon_threadsafe(health.set, link, state, detail)
+
+    return report
+
+
+def health_router() -> APIRouter:
+    """``GET /health``: the service and the state of each of its links (from ``app.state.health``)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    async def health(request: Request) -> HealthReport:
+        checker: Health = request.app.state.health
+        return checker.report()
+
+    return router

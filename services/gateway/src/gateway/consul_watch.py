@@ -9,23 +9,19 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 import consul
 
 from ariscale_common import Health, LinkState
+from ariscale_common.background import Periodic
 from ariscale_common.discovery import NODE_SERVICE, AppRecord, apps_prefix, drained_prefix
+from gateway.nodes import Node
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Node:
-    node_id: str
-    ari_url: str
-    sip_address: str
-    healthy: bool
-    drained: bool
+MAX_BACKOFF_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -42,20 +38,18 @@ class ConsulWatch:
         self._health = health
         self._interval = interval
         self.snapshot = Snapshot(nodes={}, apps={})
-        self._task: asyncio.Task[None] | None = None
+        self._delay = interval
+        self._task = Periodic("consul-watch", self._refresh_with_backoff, interval, first_delay=interval)
         self._changed = asyncio.Event()
 
     async def start(self) -> None:
         self._health.set("consul", LinkState.CONNECTING)
         with contextlib.suppress(Exception):
             await self.refresh()
-        self._task = asyncio.create_task(self._loop(), name="consul-watch")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
 
     def healthy_nodes(self) -> list[Node]:
         return [n for n in self.snapshot.nodes.values() if n.healthy]
@@ -83,20 +77,29 @@ class ConsulWatch:
                 healthy=passing,
                 drained=service["ID"] in drained_ids,
             )
-        apps = {}
-        for item in app_items or []:
-            with contextlib.suppress(ValueError, TypeError):
-                record = AppRecord.model_validate(json.loads(item["Value"]))
-                apps[record.name] = record
-        return Snapshot(nodes=nodes, apps=apps)
+        return Snapshot(nodes=nodes, apps=_app_records(app_items or []))
 
-    async def _loop(self) -> None:
-        delay = self._interval
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self.refresh()
-                delay = self._interval
-            except Exception as exc:  # any failure of Consul: keep the last snapshot, back off
-                delay = min(delay * 2, 10.0)
-                self._health.set("consul", LinkState.DOWN, f"{exc!r}; retry in {delay:.0f} s")
+    async def _refresh_with_backoff(self) -> float:
+        """One refresh; on failure keep the last snapshot and back off (the delay until the next)."""
+        try:
+            await self.refresh()
+            self._delay = self._interval
+        except Exception as exc:  # any failure of Consul is the same to us: it is down for now
+            self._delay = min(self._delay * 2, MAX_BACKOFF_S)
+            self._health.set("consul", LinkState.DOWN, f"{exc!r}; retry in {self._delay:.0f} s")
+        return self._delay
+
+
+def _app_records(items: list[dict[str, Any]]) -> dict[str, AppRecord]:
+    """The apps in Consul KV; a malformed record is logged (its app cannot log in) and skipped."""
+    apps = {}
+    for item in items:
+        try:
+            record = AppRecord.model_validate(json.loads(item["Value"] or b""))
+        except (ValueError, TypeError) as exc:
+            log.warning(
+                "app record %s in Consul is malformed, the app cannot log in: %s", item.get("Key"), exc
+            )
+            continue
+        apps[record.name] = record
+    return apps

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from gateway.auth import Authenticator
-from gateway.forwarding import AriGateway
+from gateway.routing.forwarding import AriGateway
 
 
 def get_authenticator(request: Request) -> Authenticator:

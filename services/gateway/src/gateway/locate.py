@@ -10,8 +10,7 @@ import logging
 from typing import Any
 
 from ariscale_common.ari import AriClient, AriError
-from gateway.consul_watch import Node
-from gateway.nodes import NodeClients
+from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 
 log = logging.getLogger(__name__)

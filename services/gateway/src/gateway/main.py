@@ -1,135 +1,178 @@
-"""Composition root of the gateway: settings → clients → services → routes."""
+"""Composition root of the gateway: settings → clients → services → routes.
+
+The only place that builds objects; each feature package gets its collaborators through
+constructors. Three groups are wired here: ARI routing (REST), the event pipeline (bus → apps'
+websockets) and node failover.
+"""
 
 import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
+from ariscale_common.background import BackgroundTask
 from ariscale_common.errors import install_error_handlers
-from ariscale_common.health import probe_forever
-from gateway.api import ari, docs, events, health
+from ariscale_common.health import health_router, probe_forever
+from ariscale_common.keyspace import Keyspace
+from gateway.api import ari, docs, events
 from gateway.auth import Authenticator
-from gateway.bridges import CrossNodeBridges
-from gateway.bus_consume import BusWorker, follow_apps
+from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.legs import Linker, LinkStore
+from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
-from gateway.dispatch import Assignments, Dispatcher
-from gateway.failover import Incidents, NodeFailover
-from gateway.forwarding import AriGateway
-from gateway.grace import CallIndex, GraceSweeper
-from gateway.instances import InstanceRegistry, Instances
-from gateway.linking import Linker, LinkStore
+from gateway.events.bus_worker import BusWorker, follow_apps
+from gateway.events.calls import CallIndex
+from gateway.events.dispatch import Assignments, Dispatcher
+from gateway.events.grace import GraceSweeper
+from gateway.events.instances import InstanceRegistry, Instances
+from gateway.events.tracking import StasisTracker
+from gateway.failover.detector import NodeFailover
+from gateway.failover.incidents import Incidents
+from gateway.failover.notifier import DeadNodeNotifier
 from gateway.locate import Locator
-from gateway.membership import BridgeMembers
 from gateway.nodes import NodeClients
-from gateway.notifier import DeadNodeNotifier
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
+from gateway.routing.forwarding import AriGateway
 from gateway.settings import Settings
-from gateway.tracking import StasisTracker
+
+
+@dataclass
+class Core:
+    """What every feature of one gateway process shares: its identity, clients and stores."""
+
+    settings: Settings
+    gateway_id: str
+    health: Health
+    redis: Redis
+    keys: Keyspace
+    watch: ConsulWatch
+    nodes: NodeClients
+    ownership: OwnershipStore
+    locator: Locator
+    members: BridgeMembers
+    linker: Linker
+    bridges: CrossNodeBridges
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging("gateway", settings.log.level)
-    gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checker = Health("gateway")
-        redis = Redis.from_url(settings.redis.url, health_check_interval=10)
-        watch = ConsulWatch(settings.consul.url, settings.consul.kv_prefix, checker)
-        await watch.start()
-        nodes = NodeClients(watch, settings.ari.user, settings.ari.password, settings.node_timeout_seconds)
-        app.state.settings = settings
-        app.state.gateway_id = gateway_id
-        app.state.health = checker
-        app.state.watch = watch
-        app.state.nodes = nodes
-        ownership = OwnershipStore(redis, settings.redis.key_prefix)
-        app.state.ownership = ownership
-        locator = Locator(ownership, nodes)
-        linker = Linker(LinkStore(redis, settings.redis.key_prefix), nodes)
-        app.state.linker = linker
-        members = BridgeMembers(redis, settings.redis.key_prefix)
-        bridges = CrossNodeBridges(linker, locator, nodes, members)
-        app.state.ari = AriGateway(ownership, locator, nodes, bridges)
-        app.state.authenticator = Authenticator(watch)
-        redis_probe = asyncio.create_task(probe_forever(checker, "redis", redis.ping), name="redis-health")
-        # Events: bus worker (thread) ⇄ tracker, dispatcher, websocket instances, grace sweeper.
-        prefix = settings.redis.key_prefix
-        registry = InstanceRegistry(redis, prefix, settings.instance_ttl_seconds)
-        calls = CallIndex(redis, prefix)
-        tracker = StasisTracker(app.state.ownership, calls, members, member_left=linker.unlink_if_unused)
-        worker = BusWorker(
-            settings.amqp.url,
-            gateway_id,
-            asyncio.get_running_loop(),
-            checker,
-            track=tracker.handle,
-            dispatch=lambda name, body, avoid: dispatcher.dispatch(name, body, avoid),
-            deliver=lambda name, instance, body: dispatcher.deliver(name, instance, body),
-        )
-        instances = Instances(
-            registry,
-            gateway_id,
-            checker,
-            heartbeat=settings.instance_heartbeat_seconds,
-            send_timeout=settings.event_send_timeout_seconds,
-            on_first=worker.dispatch_app,
-            on_last=worker.stop_dispatching,
-        )
-        dispatcher = Dispatcher(Assignments(redis, prefix, registry), instances, view=bridges.app_view)
-        sweeper = GraceSweeper(
-            redis,
-            prefix,
-            calls,
-            registry,
-            app.state.ownership,
-            hang_up=lambda node, channel: _hang_up(nodes, node, channel),
-            grace=settings.hangup_grace_seconds,
-        )
-        failover = NodeFailover(
-            watch,
-            nodes,
-            Incidents(redis, prefix, gateway_id),
-            ownership,
-            linker,
-            members,
-            DeadNodeNotifier(settings.amqp.url, gateway_id),
-        )
-        app.state.instances = instances
-        worker.start()
-        await instances.start()
-        await sweeper.start()
-        await failover.start()
-        following = asyncio.create_task(follow_apps(worker, watch), name="follow-apps")
-        try:
+        async with AsyncExitStack() as stack:
+            core = await _start_core(settings, stack)
+            app.state.settings = settings
+            app.state.gateway_id = core.gateway_id
+            app.state.health = core.health
+            app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges)
+            app.state.authenticator = Authenticator(core.watch)
+            app.state.instances = await _start_event_pipeline(core, stack)
+            await _start_failover(core, stack)
             yield
-        finally:
-            following.cancel()
-            redis_probe.cancel()
-            await failover.stop()
-            await sweeper.stop()
-            await instances.stop()
-            await worker.stop()
-            await watch.stop()
-            await nodes.aclose()
-            await redis.aclose()
 
     app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
     install_error_handlers(app)
     install_outage_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health_router())
     app.include_router(events.router)
     app.include_router(docs.router)
     app.include_router(ari.build_router())
     return app
+
+
+async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
+    """Clients (Redis, Consul, nodes' ARI) and the stores every feature reads; closed by ``stack``."""
+    checker = Health("gateway")
+    redis = Redis.from_url(settings.redis.url, health_check_interval=10)
+    stack.push_async_callback(redis.aclose)
+    redis_probe = BackgroundTask("redis-health", lambda: probe_forever(checker, "redis", redis.ping))
+    redis_probe.start()
+    stack.push_async_callback(redis_probe.stop)
+    watch = ConsulWatch(settings.consul.url, settings.consul.kv_prefix, checker)
+    await watch.start()
+    stack.push_async_callback(watch.stop)
+    nodes = NodeClients(watch, settings.ari.user, settings.ari.password, settings.node_timeout_seconds)
+    stack.push_async_callback(nodes.aclose)
+    keys = Keyspace(settings.redis.key_prefix)
+    ownership = OwnershipStore(redis, keys)
+    members = BridgeMembers(redis, keys)
+    linker = Linker(LinkStore(redis, keys), nodes)
+    locator = Locator(ownership, nodes)
+    bridges = CrossNodeBridges(linker, locator, nodes, members)
+    gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
+    return Core(
+        settings, gateway_id, checker, redis, keys, watch, nodes, ownership, locator, members, linker, bridges
+    )
+
+
+async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
+    """Bus worker (thread) → tracker → dispatcher → websocket instances, and the grace sweeper."""
+    settings = core.settings
+    registry = InstanceRegistry(core.redis, core.keys, settings.instance_ttl_seconds)
+    calls = CallIndex(core.redis, core.keys)
+    instances = Instances(
+        registry,
+        core.gateway_id,
+        core.health,
+        heartbeat=settings.instance_heartbeat_seconds,
+        send_timeout=settings.event_send_timeout_seconds,
+    )
+    dispatcher = Dispatcher(
+        Assignments(core.redis, core.keys, registry), instances, view=core.bridges.app_view
+    )
+    tracker = StasisTracker(core.ownership, calls, core.members, member_left=core.linker.unlink_if_unused)
+    worker = BusWorker(
+        settings.amqp.url,
+        core.gateway_id,
+        asyncio.get_running_loop(),
+        core.health,
+        track=tracker.handle,
+        dispatch=dispatcher.dispatch,
+        deliver=dispatcher.deliver,
+    )
+    # The worker consumes an app's queue only while this gateway has websockets of the app.
+    instances.follow(on_first=worker.dispatch_app, on_last=worker.stop_dispatching)
+    sweeper = GraceSweeper(
+        core.redis,
+        core.keys,
+        calls,
+        registry,
+        core.ownership,
+        hang_up=lambda node, channel: _hang_up(core.nodes, node, channel),
+        grace=settings.hangup_grace_seconds,
+    )
+    following = BackgroundTask("follow-apps", lambda: follow_apps(worker, core.watch))
+    worker.start()
+    stack.push_async_callback(worker.stop)
+    instances.start()
+    stack.push_async_callback(instances.stop)
+    for task in (sweeper.task, following):
+        task.start()
+        stack.push_async_callback(task.stop)
+    return instances
+
+
+async def _start_failover(core: Core, stack: AsyncExitStack) -> None:
+    failover = NodeFailover(
+        core.watch,
+        core.nodes,
+        Incidents(core.redis, core.keys, core.gateway_id),
+        core.ownership,
+        core.linker,
+        core.members,
+        DeadNodeNotifier(core.settings.amqp.url, core.gateway_id),
+    )
+    failover.start()
+    stack.push_async_callback(failover.stop)
 
 
 async def _hang_up(nodes: NodeClients, node_id: str, channel_id: str) -> None:

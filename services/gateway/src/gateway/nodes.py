@@ -1,13 +1,29 @@
-"""ARI clients for the nodes the gateway currently knows, keyed by node id."""
+"""The nodes the gateway currently knows (from Consul) and one ARI client per node."""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ariscale_common.ari import AriClient
-from gateway.consul_watch import ConsulWatch, Node
+
+if TYPE_CHECKING:  # the watch builds Nodes; the clients only read its snapshot
+    from gateway.consul_watch import ConsulWatch
+
+
+@dataclass(frozen=True)
+class Node:
+    """An Asterisk node as Consul knows it."""
+
+    node_id: str
+    ari_url: str
+    sip_address: str
+    healthy: bool
+    drained: bool
 
 
 class NodeClients:
     """One pooled ARI client per node, created on first use and kept across requests."""
 
-    def __init__(self, watch: ConsulWatch, user: str, password: str, timeout: float) -> None:
+    def __init__(self, watch: "ConsulWatch", user: str, password: str, timeout: float) -> None:
         self._watch = watch
         self._user = user
         self._password = password

@@ -9,7 +9,7 @@ import enum
 import json
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from gateway.redis_store import RedisStore
 
 
 class Kind(enum.StrEnum):
@@ -34,15 +34,11 @@ class Owner:
         return cls(node=str(data["node"]), app=str(data["app"]))
 
 
-class OwnershipStore:
+class OwnershipStore(RedisStore):
     """Async access to ownership entries under ``<prefix>own:<kind>:<id>``."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-
     def _key(self, kind: Kind, resource_id: str) -> str:
-        return f"{self._prefix}own:{kind.value}:{resource_id}"
+        return self._keys.owner(kind.value, resource_id)
 
     async def get(self, kind: Kind, resource_id: str) -> Owner | None:
         raw = await self._redis.get(self._key(kind, resource_id))
@@ -82,7 +78,7 @@ class OwnershipStore:
     async def release_node(self, node: str) -> int:
         """Forget every resource of ``node`` (it died); return how many entries went."""
         dropped = 0
-        async for key in self._redis.scan_iter(match=f"{self._prefix}own:*", count=500):
+        async for key in self._redis.scan_iter(match=self._keys.all_owners(), count=500):
             raw = await self._redis.get(key)
             if raw is not None and Owner.decode(raw).node == node:
                 dropped += await self._redis.delete(key)

@@ -3,8 +3,7 @@
 import asyncio
 
 from ariscale_common.ari import AriError
-from gateway.consul_watch import Node
-from gateway.nodes import NodeClients
+from gateway.nodes import Node, NodeClients
 
 
 class NoNodeAvailable(Exception):

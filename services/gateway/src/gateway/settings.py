@@ -13,7 +13,6 @@ class Settings(BaseSettings):
     consul: ConsulSettings = ConsulSettings()
     ari: AriSettings = AriSettings()  # credentials the gateway uses on every node's ARI
     log: LogSettings = LogSettings()
-    registry_url: str = "http://127.0.0.1:20000"
     # A call whose app has no connected instance is hung up after this long, not left ringing.
     hangup_grace_seconds: float = 5.0
     # How often a gateway renews its websocket instances in Redis, and how long an instance
@@ -24,5 +23,5 @@ class Settings(BaseSettings):
     event_send_timeout_seconds: float = 5.0
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
-    # Unique per gateway process when several run side by side (default: host:port:pid).
+    # Unique per gateway process when several run side by side (default: <hostname>:<pid>).
     gateway_id: str = ""

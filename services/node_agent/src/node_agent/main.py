@@ -2,23 +2,24 @@
 registration, app watcher; the lifespan starts them and stops them in reverse order."""
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ariscale_common import Health, LinkState, configure_logging
+from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriClient
+from ariscale_common.background import BackgroundTask
 from ariscale_common.backoff import Backoff
 from ariscale_common.dialplan import LINK_APP
+from ariscale_common.health import threadsafe_reporter
 from node_agent.api import health
 from node_agent.app_watch import AppWatcher
 from node_agent.consul_client import ConsulClient
 from node_agent.dialplan_sync import DialplanSync
 from node_agent.event_buffer import EventBuffer
-from node_agent.publisher import LinkReporter, Publisher
+from node_agent.publisher import Publisher
 from node_agent.registration import NodeRegistration
 from node_agent.settings import Settings
 from node_agent.subscriptions import Subscriptions
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.amqp.url,
             node_id,
             EventBuffer(settings.event_buffer_size),
-            _threadsafe_reporter(health, "amqp"),
+            threadsafe_reporter(health, "amqp", asyncio.get_running_loop()),
             timing.reconnect_max_s,
         )
         dialplan = DialplanSync(ari, node_id, Backoff(timing.reconnect_min_s, timing.reconnect_max_s))
@@ -66,24 +67,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publisher.start()
         subscriptions.ensure(set())
         tasks = [
-            asyncio.create_task(_supervised(name, job), name=name)
-            for name, job in (
-                ("registration", registration.run),
-                ("dialplan", dialplan.run),
-                ("app-watch", watcher.run),
-            )
+            BackgroundTask("registration", registration.run),
+            BackgroundTask("dialplan", dialplan.run),
+            BackgroundTask("app-watch", watcher.run),
         ]
+        for task in tasks:
+            task.start()
         log.info("%s: node agent started (ARI %s)", node_id, settings.ari.url)
         try:
             yield
         finally:
             log.info("%s: node agent stopping", node_id)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*(task.stop() for task in tasks))
             await subscriptions.aclose()
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(dialplan.clear(), SHUTDOWN_STEP_S)
+            except Exception as exc:  # Asterisk gone or slow: shutting down goes on regardless
+                log.warning(
+                    "%s: dialplan globals not cleared (%r): calls to this node's numbers still enter"
+                    " Stasis, with no agent to publish their events, until Asterisk restarts",
+                    node_id, exc,
+                )  # fmt: skip
             await asyncio.wait_for(registration.deregister(), SHUTDOWN_STEP_S)
             await asyncio.to_thread(publisher.stop, SHUTDOWN_STEP_S)
             await ari.aclose()
@@ -91,24 +95,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="ariscale node agent", lifespan=lifespan)
     app.include_router(health.router)
     return app
-
-
-def _threadsafe_reporter(health: Health, link: str) -> LinkReporter:
-    """A link reporter other threads may call: the state change runs on the event loop."""
-    loop = asyncio.get_running_loop()
-
-    def report(state: LinkState, detail: str) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads health any more
-            loop.call_soon_threadsafe(health.set, link, state, detail)
-
-    return report
-
-
-async def _supervised(name: str, job: Callable[[], Awaitable[None]]) -> None:
-    """Run ``job`` forever: a bug that raises is logged and the job restarted a second later."""
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("%s failed; restarting it", name)
-            await asyncio.sleep(1.0)

@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
 from kombu.connection import Connection
 from kombu.entity import Exchange
@@ -20,13 +19,11 @@ from pydantic import BaseModel
 
 from ariscale_common import LinkState
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
+from ariscale_common.health import LinkReporter
 from node_agent.event_buffer import EventBuffer
 from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
 
 log = logging.getLogger(__name__)
-
-LinkReporter = Callable[[LinkState, str], None]
-"""Thread-safe callback the publisher reports the AMQP link's state to."""
 
 CONFIRM_TIMEOUT_S = 5.0
 IDLE_POLL_S = 0.5

@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from gateway.deps import AriGatewayDep, CurrentApp
-from gateway.forwarding import AriCall
-from gateway.routing import Policy, plan_for
-from gateway.spec import Operation, operations
+from gateway.routing.messages import AriCall
+from gateway.routing.plans import Policy, plan_for
+from gateway.routing.spec import Operation, operations
 
 PREFIX = "/ari"
 _SWAGGER_TYPES = {"int": "integer", "long": "integer", "double": "number", "boolean": "boolean"}

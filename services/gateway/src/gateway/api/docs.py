@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from gateway.exceptions import ResourceNotFound
-from gateway.spec import document_for
+from gateway.routing.spec import document_for
 
 router = APIRouter(prefix="/ari/api-docs", tags=["ari docs"])
 

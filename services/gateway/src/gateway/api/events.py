@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from ariscale_common.errors import ApiError, Forbidden, error_body
 from gateway.auth import Authenticator
-from gateway.instances import Instance, Instances
+from gateway.events.instances import Instance, Instances
 
 router = APIRouter(tags=["events"])
 

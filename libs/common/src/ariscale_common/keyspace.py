@@ -1,0 +1,65 @@
+"""The Redis keyspace, written down once: every key ariscale keeps, under one prefix per cluster.
+
+Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ariscale:``)::
+
+    P own:<kind>:<id>           string  JSON owner (node, app) of a channel/bridge/playback/…
+    P instances:<app>           zset    live instances of an app, score = live until
+    P assign:<app>:<call>       string  instance a call's events go to
+    P turn:<app>                counter round-robin turn for new calls of an app
+    P calls:<app>               zset    the app's calls in Stasis, score = arrival time
+    P call-apps                 set     apps that have entries in ``calls:``
+    P lock:grace                string  held by the one gateway sweeping calls nobody handles
+    P link:<bridge>:<node>      string  JSON link leg of a bridge towards a node ("building")
+    P members:<bridge>:<node>   hash    members of a bridge on one node
+    P moving:<bridge>           string  the bridge is being re-homed
+    P failover:<node>           string  incident of a dead node: the gateway handling it, or done
+
+The gateways write every key; the registry reads ``instances:`` to show an app's consumers.
+Nobody else builds these strings: use :class:`Keyspace`.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keyspace:
+    """Key names of one cluster (one prefix)."""
+
+    prefix: str
+
+    def owner(self, kind: str, resource_id: str) -> str:
+        return f"{self.prefix}own:{kind}:{resource_id}"
+
+    def all_owners(self) -> str:
+        """SCAN pattern matching every ``own:`` key."""
+        return f"{self.prefix}own:*"
+
+    def instances(self, app: str) -> str:
+        return f"{self.prefix}instances:{app}"
+
+    def assignment(self, app: str, call: str) -> str:
+        return f"{self.prefix}assign:{app}:{call}"
+
+    def turn(self, app: str) -> str:
+        return f"{self.prefix}turn:{app}"
+
+    def calls(self, app: str) -> str:
+        return f"{self.prefix}calls:{app}"
+
+    def call_apps(self) -> str:
+        return f"{self.prefix}call-apps"
+
+    def grace_lock(self) -> str:
+        return f"{self.prefix}lock:grace"
+
+    def link(self, bridge_id: str, node_id: str) -> str:
+        return f"{self.prefix}link:{bridge_id}:{node_id}"
+
+    def members(self, bridge_id: str, node_id: str) -> str:
+        return f"{self.prefix}members:{bridge_id}:{node_id}"
+
+    def moving(self, bridge_id: str) -> str:
+        return f"{self.prefix}moving:{bridge_id}"
+
+    def incident(self, node_id: str) -> str:
+        return f"{self.prefix}failover:{node_id}"

@@ -1,0 +1,45 @@
+"""The call index: which channels are in Stasis for each app, kept from every node's events (Redis).
+
+Keys (:mod:`ariscale_common.keyspace`): ``calls:<app>`` — sorted set, member = channel id,
+score = Unix time of its StasisStart; ``call-apps`` — apps that may have calls (pruned when empty).
+Written by :mod:`gateway.events.tracking`, read by :mod:`gateway.events.grace`.
+"""
+
+import time
+
+from gateway.events.instances import as_str
+from gateway.redis_store import RedisStore
+
+# Remove the app from the index only if it still has no calls (a StasisStart may have just come).
+_PRUNE = "if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0"
+
+
+class CallIndex(RedisStore):
+    """Channels in Stasis, per app."""
+
+    def _key(self, app: str) -> str:
+        return self._keys.calls(app)
+
+    @property
+    def _apps_key(self) -> str:
+        return self._keys.call_apps()
+
+    async def add(self, app: str, channel_id: str, since: float | None = None) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._key(app), {channel_id: since if since is not None else time.time()})
+            pipe.sadd(self._apps_key, app)
+            await pipe.execute()
+
+    async def remove(self, app: str, channel_id: str) -> None:
+        await self._redis.zrem(self._key(app), channel_id)
+
+    async def apps(self) -> list[str]:
+        members: set[bytes | str] = await self._redis.smembers(self._apps_key)
+        return sorted(as_str(a) for a in members)
+
+    async def calls(self, app: str, arrived_before: float = float("inf")) -> list[str]:
+        upper = "+inf" if arrived_before == float("inf") else f"({arrived_before}"
+        return [as_str(c) for c in await self._redis.zrangebyscore(self._key(app), "-inf", upper)]
+
+    async def prune(self, app: str) -> None:
+        await self._redis.eval(_PRUNE, 2, self._key(app), self._apps_key, app)

@@ -1,0 +1,193 @@
+"""Websocket instances of apps: those attached to this gateway, and every live one, in Redis.
+
+An *instance* is one ``/ari/events`` websocket of one app. Its id is ``<gateway id>/<hex>``, so
+any gateway can tell where it is attached (:func:`gateway_of`).
+
+Redis, under the gateway's key prefix (the registry reads the first one to show consumers):
+
+* ``<prefix>instances:<app>`` — sorted set; member = instance id, score = the Unix time until
+  which the instance counts as live. Each gateway renews its own instances every
+  ``instance_heartbeat_seconds`` and, when a websocket closes, sets its score to now; a crashed
+  gateway's instances lapse after ``instance_ttl_seconds``. Lapsed members stay an hour, so the
+  highest score also tells since when an app has had nobody (:meth:`InstanceRegistry.last_live`).
+  Live consumers of an app: ``ZCOUNT <prefix>instances:<app> (<now> +inf``
+  (:meth:`InstanceRegistry.live_count`).
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from ariscale_common import Health, LinkState
+from ariscale_common.background import Periodic
+from ariscale_common.consumers import live_consumers
+from ariscale_common.keyspace import Keyspace
+from gateway.redis_store import RedisStore
+
+log = logging.getLogger(__name__)
+
+_KEEP_LAPSED = 3600.0  # seconds a lapsed instance stays listed
+
+Send = Callable[[str], Awaitable[None]]
+AppHook = Callable[[str], None]
+
+
+def as_str(value: object) -> str:
+    """A Redis reply item as text (the gateway's client does not decode replies)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def gateway_of(instance_id: str) -> str:
+    """The gateway an instance is attached to (its id up to the last ``/``)."""
+    return instance_id.rpartition("/")[0]
+
+
+class Instance:
+    """One websocket of one app on this gateway. ``send`` never raises: False means it is gone."""
+
+    def __init__(self, app: str, instance_id: str, send: Send, send_timeout: float) -> None:
+        self.app = app
+        self.id = instance_id
+        self.closed = asyncio.Event()
+        self._send = send
+        self._send_timeout = send_timeout
+        self._lock = asyncio.Lock()  # one frame at a time, in the order events were handed over
+
+    async def send(self, text: str) -> bool:
+        if self.closed.is_set():
+            return False
+        try:
+            async with self._lock, asyncio.timeout(self._send_timeout):
+                await self._send(text)
+        except Exception as exc:  # closed by the peer, or stuck longer than the timeout
+            log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
+            self.closed.set()
+            return False
+        return True
+
+
+class InstanceRegistry(RedisStore):
+    """The live instances of every app, across all gateways (Redis)."""
+
+    def __init__(self, redis: Redis, keys: Keyspace, ttl: float) -> None:
+        super().__init__(redis, keys)
+        self._ttl = ttl
+
+    def key(self, app: str) -> str:
+        return self._keys.instances(app)
+
+    async def renew(self, app: str, instance_ids: list[str]) -> None:
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.key(app), dict.fromkeys(instance_ids, now + self._ttl))
+            pipe.zremrangebyscore(self.key(app), "-inf", now - _KEEP_LAPSED)
+            await pipe.execute()
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def remove(self, app: str, instance_id: str) -> None:
+        """Not live from now on (kept as lapsed, see :meth:`last_live`)."""
+        await self._redis.zadd(self.key(app), {instance_id: time.time()})
+
+    async def last_live(self, app: str) -> float:
+        """Until when the app's last instance was live (later than now: live now; 0: never)."""
+        top = await self._redis.zrange(self.key(app), -1, -1, withscores=True)
+        return float(top[0][1]) if top else 0.0
+
+    async def live(self, app: str) -> list[str]:
+        members = await self._redis.zrangebyscore(self.key(app), f"({time.time()}", "+inf")
+        return sorted(as_str(m) for m in members)
+
+    async def live_count(self, app: str) -> int:
+        return await live_consumers(self._redis, self._keys.prefix, app)
+
+
+class Instances:
+    """Attaches and detaches this gateway's websockets and keeps them live in Redis.
+
+    Hooks given to :meth:`follow` run when an app gets its first instance here and when it loses
+    its last one: the bus worker starts and stops dispatching the app's queue with them.
+    """
+
+    def __init__(
+        self,
+        registry: InstanceRegistry,
+        gateway_id: str,
+        health: Health,
+        heartbeat: float,
+        send_timeout: float,
+    ) -> None:
+        self.registry = registry
+        self.gateway_id = gateway_id
+        self._health = health
+        self._heartbeat = heartbeat
+        self._send_timeout = send_timeout
+        self._on_first: AppHook = _nobody
+        self._on_last: AppHook = _nobody
+        self._local: dict[str, Instance] = {}
+        self._task = Periodic("instances-heartbeat", self._renew, heartbeat)
+
+    def follow(self, on_first: AppHook, on_last: AppHook) -> None:
+        """Call ``on_first(app)``/``on_last(app)`` when this gateway gets / loses an app's instances."""
+        self._on_first, self._on_last = on_first, on_last
+
+    def local(self, instance_id: str) -> Instance | None:
+        return self._local.get(instance_id)
+
+    def local_of(self, app: str) -> list[Instance]:
+        return [i for i in self._local.values() if i.app == app]
+
+    async def attach(self, app: str, send: Send) -> Instance:
+        instance = Instance(app, f"{self.gateway_id}/{uuid.uuid4().hex[:12]}", send, self._send_timeout)
+        first = not self.local_of(app)
+        self._local[instance.id] = instance
+        await self.registry.renew(app, [instance.id])
+        log.info("app %s: instance %s attached", app, instance.id)
+        if first:
+            self._on_first(app)
+        return instance
+
+    async def detach(self, instance: Instance) -> None:
+        """Forget ``instance`` (idempotent). Its calls go to the app's other instances from now on."""
+        instance.closed.set()
+        if self._local.pop(instance.id, None) is None:
+            return
+        # Out of Redis first, so that no dispatcher picks it while the app queue is handed over.
+        try:
+            await self.registry.remove(instance.app, instance.id)
+        except Exception as exc:  # Redis away: the lease lapses by itself, until then it counts as live
+            log.warning("app %s: instance %s stays listed in Redis until its lease lapses: %r",
+                        instance.app, instance.id, exc)  # fmt: skip
+        log.info("app %s: instance %s detached", instance.app, instance.id)
+        if not self.local_of(instance.app):
+            self._on_last(instance.app)
+
+    def start(self) -> None:
+        self._task.start()
+
+    async def stop(self) -> None:
+        await self._task.stop()
+        for instance in list(self._local.values()):
+            await self.detach(instance)
+
+    async def _renew(self) -> None:
+        """Renew every local instance; this is also the gateway's Redis health probe."""
+        try:
+            by_app: dict[str, list[str]] = {}
+            for instance in list(self._local.values()):
+                by_app.setdefault(instance.app, []).append(instance.id)
+            for app, ids in by_app.items():
+                await self.registry.renew(app, ids)
+            await self.registry.ping()
+            self._health.set("redis", LinkState.UP)
+        except Exception as exc:  # Redis unreachable: say so, keep trying
+            self._health.set("redis", LinkState.DOWN, f"{exc!r}; retry in {self._heartbeat:.1f} s")
+
+
+def _nobody(app: str) -> None:
+    """The hook of an app change nobody follows."""

@@ -1,0 +1,13 @@
+"""The base of the gateway's Redis-backed stores: one client, keys named by the shared keyspace."""
+
+from redis.asyncio import Redis
+
+from ariscale_common.keyspace import Keyspace
+
+
+class RedisStore:
+    """A store of some of the gateway's state in Redis (key layout: :mod:`ariscale_common.keyspace`)."""
+
+    def __init__(self, redis: Redis, keys: Keyspace) -> None:
+        self._redis = redis
+        self._keys = keys

@@ -1,0 +1,108 @@
+"""New channels and bridges: which node gets them, the id claimed for the app, and the tags that let
+ownership be rebuilt from Asterisk."""
+
+import json
+import logging
+from dataclasses import replace
+
+from ariscale_common.ari import AriError
+from gateway import placement
+from gateway.bridging.view import RESERVED_PREFIX
+from gateway.exceptions import IdInUse, NoNode
+from gateway.locate import APP_VARIABLE
+from gateway.nodes import Node
+from gateway.ownership import Kind, Owner
+from gateway.routing.messages import AriAnswer, AriCall
+from gateway.routing.sending import Sender
+
+log = logging.getLogger(__name__)
+
+# Creation parameters naming a channel the new one belongs with (same node).
+_RELATED_CHANNEL_PARAMS = ("otherChannelId", "originator")
+
+
+class Creation:
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+        self._ownership = sender.ownership
+
+    async def create(self, call: AriCall) -> AriAnswer:
+        kind = call.plan.kind
+        assert kind is not None and call.plan.id_param is not None
+        node = await self._related_node(call) or await self._least_loaded()
+        wanted_id = call.path_params.get(call.plan.id_param) or call.query_value(call.plan.id_param)
+        if wanted_id and wanted_id.startswith(RESERVED_PREFIX):
+            return AriAnswer.json(400, {"message": f"ids starting with {RESERVED_PREFIX!r} are reserved"})
+        claimed = False
+        if wanted_id:
+            node, claimed = await self._claim(call.app, kind, wanted_id, node)
+        answer = await self._sender.send(node, self._with_app_variable(call))
+        if not answer.ok:
+            if claimed:
+                await self._ownership.release(kind, wanted_id or "")
+            return answer
+        created = answer.decoded()
+        if isinstance(created, dict) and created.get("id"):
+            await self._ownership.set(kind, str(created["id"]), Owner(node.node_id, call.app))
+            if kind is Kind.BRIDGE:
+                await self._tag_bridge(node, str(created["id"]), call.app)
+            log.info("app %s created %s %s on node %s", call.app, kind, created["id"], node.node_id)
+        return answer
+
+    async def record_sub_resource(self, kind: Kind, resource_id: str, owner: Owner) -> None:
+        """A playback, recording or snoop channel started on its owner's node."""
+        await self._ownership.set(kind, resource_id, owner)
+        if kind is Kind.RECORDING:
+            # The live recording becomes a stored one under the same name on the same node.
+            await self._ownership.set(Kind.STORED, resource_id, owner)
+
+    async def _claim(self, app: str, kind: Kind, wanted_id: str, node: Node) -> tuple[Node, bool]:
+        """Claim ``wanted_id`` for ``app`` on ``node``: (the node to create on, whether we claimed it)."""
+        winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, app))
+        if winner.app != app and not await self._sender.locator.exists(kind, wanted_id, winner.node):
+            # Left over from a resource that is gone (Redis is only a cache): take it over.
+            await self._ownership.release(kind, wanted_id)
+            winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, app))
+        if winner.app != app:
+            raise IdInUse(f"{kind} id {wanted_id!r} is in use by another application")
+        return self._sender.live_node(winner.node) or node, winner.node == node.node_id
+
+    async def _related_node(self, call: AriCall) -> Node | None:
+        for name in _RELATED_CHANNEL_PARAMS:
+            channel_id = call.query_value(name)
+            if channel_id:
+                owner = await self._sender.locator.owner(Kind.CHANNEL, channel_id)
+                if owner is not None and owner.app == call.app:
+                    return self._sender.live_node(owner.node)
+        return None
+
+    async def _least_loaded(self) -> Node:
+        try:
+            return await placement.least_loaded(self._sender.nodes)
+        except placement.NoNodeAvailable as exc:
+            raise NoNode(str(exc)) from None
+
+    async def _tag_bridge(self, node: Node, bridge_id: str, app: str) -> None:
+        """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
+        try:
+            await self._sender.nodes.client(node).post(
+                f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app}
+            )
+        except AriError as exc:
+            log.warning("could not tag bridge %s with its app %s: %s", bridge_id, app, exc)
+
+    def _with_app_variable(self, call: AriCall) -> AriCall:
+        """Tag new channels with their app's name, so ownership can be rebuilt from Asterisk."""
+        if call.plan.kind is not Kind.CHANNEL:
+            return call
+        if not any(p.location == "body" and p.name == "variables" for p in call.op.params):
+            return call
+        try:
+            body = json.loads(call.body) if call.body else {}
+        except ValueError:
+            return call  # Asterisk will answer the malformed body itself
+        if not isinstance(body, dict):
+            return call
+        variables = body.get("variables")
+        body["variables"] = {**(variables if isinstance(variables, dict) else {}), APP_VARIABLE: call.app}
+        return replace(call, body=json.dumps(body).encode(), content_type="application/json")

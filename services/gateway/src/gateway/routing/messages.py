@@ -1,0 +1,49 @@
+"""One ARI request of an app as the gateway received it, and the answer it gives back."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.routing.plans import Plan
+from gateway.routing.spec import Operation
+
+
+@dataclass(frozen=True)
+class AriCall:
+    """One ARI request of one app, as the gateway received it."""
+
+    op: Operation
+    plan: Plan
+    app: str
+    path: str  # with values, relative to /ari: "/channels/n1-17.3/answer"
+    path_params: dict[str, str]
+    query: list[tuple[str, str]]  # without api_key
+    body: bytes | None
+    content_type: str = "application/json"
+
+    def query_value(self, name: str) -> str | None:
+        return next((value for key, value in self.query if key == name), None)
+
+
+@dataclass(frozen=True)
+class AriAnswer:
+    status: int
+    content: bytes
+    content_type: str = "application/json"
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> "AriAnswer":
+        return cls(response.status_code, response.content, response.headers.get("content-type", ""))
+
+    @classmethod
+    def json(cls, status: int, body: Any) -> "AriAnswer":
+        return cls(status, json.dumps(body).encode())
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def decoded(self) -> Any:
+        return json.loads(self.content) if self.content else None
