@@ -82,11 +82,12 @@ class ContainerTable(ProcessTable):
         record = self._record(component)
         if not record.exists():
             return super().stop(component, timeout)
+        # The record goes first, as the pid file does natively: a supervisor never restarts it.
+        record.unlink(missing_ok=True)
+        self._env_file(component).unlink(missing_ok=True)
         name = self.container_name(component)
         podman("stop", "--ignore", "--time", str(int(timeout)), name, timeout=timeout + PODMAN_TIMEOUT)
         podman("rm", "--force", "--ignore", name)
-        record.unlink(missing_ok=True)
-        self._env_file(component).unlink(missing_ok=True)
         return True
 
     def kill(self, component: str) -> None:
