@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, services, supervisor
-from ariscale_cluster.processes import ProcessTable
+from ariscale_cluster import asterisk, backing, consul, envfile, images, kamailio, services, supervisor
+from ariscale_cluster.containers import ContainerTable
+from ariscale_cluster.processes import Command, ProcessTable
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,17 @@ def http_ok(url: str, auth: tuple[str, str] | None = None) -> bool:
         return False
 
 
+def runtime(spec: ClusterSpec) -> ProcessTable:
+    """How the spec's processes are started, checked and stopped."""
+    if spec.runtime == "containers":
+        return ContainerTable(spec.pid_dir, spec.log_dir, spec.container_dir, spec.key)
+    return ProcessTable(spec.pid_dir, spec.log_dir)
+
+
 class Cluster:
     def __init__(self, spec: ClusterSpec) -> None:
         self.spec = spec
-        self.procs = ProcessTable(spec.pid_dir, spec.log_dir)
+        self.procs = runtime(spec)
 
     # -- what the cluster is made of -------------------------------------------------------------
 
@@ -76,7 +84,7 @@ class Cluster:
             Component(
                 "consul", spec.consul_url,
                 lambda: http_ok(f"{spec.consul_url}/v1/status/leader") and self._consul_has_leader(),
-                lambda: self._start("consul", consul.consul_argv(spec)),
+                lambda: self._start("consul", consul.consul_command(spec)),
                 self.procs.log_path("consul"),
             ),
             *(self._asterisk(node) for node in spec.nodes),
@@ -98,11 +106,12 @@ class Cluster:
 
     def _supervisor(self) -> Component:
         state_dir = str(self.spec.state_dir)
+        # A native process in both runtimes: it restarts dead processes or containers alike.
         argv = [sys.executable, "-m", "ariscale_cluster", "supervise", "--state-dir", state_dir]
         return Component(
             "supervisor", "restarts crashed processes",
             lambda: self.procs.pid("supervisor") is not None,
-            lambda: self._start("supervisor", argv),
+            lambda: self._start("supervisor", Command(argv)),
             self.procs.log_path("supervisor"),
         )  # fmt: skip
 
@@ -110,7 +119,7 @@ class Cluster:
         spec = self.spec
         return Component(
             "redis", spec.redis_url, lambda: backing.redis_ok(spec.redis_url),
-            lambda: self._start("redis", backing.redis_server_argv(spec)),
+            lambda: self._start("redis", Command(backing.redis_server_argv(spec))),
             self.procs.log_path("redis"),
         )  # fmt: skip
 
@@ -119,7 +128,7 @@ class Cluster:
         return Component(
             "rabbitmq", f"{spec.amqp_host}:{spec.amqp_port} vhost {spec.amqp_vhost}",
             lambda: backing.rabbitmq_ok(spec),
-            lambda: self._start("rabbitmq", ["rabbitmq-server"]),
+            lambda: self._start("rabbitmq", Command(["rabbitmq-server"])),
             self.procs.log_path("rabbitmq"),
         )  # fmt: skip
 
@@ -128,7 +137,7 @@ class Cluster:
 
         def start() -> None:
             asterisk.prepare_node(spec, node)
-            self._start(f"asterisk-{node.node_id}", asterisk.asterisk_argv(spec, node))
+            self._start(f"asterisk-{node.node_id}", asterisk.asterisk_command(spec, node))
 
         return Component(
             f"asterisk-{node.node_id}", f"ARI {node.ari_url}  SIP {node.sip_address}",
@@ -139,7 +148,7 @@ class Cluster:
     def _service(self, service: services.ServiceSpec) -> Component:
         return Component(
             service.component, service.url, lambda: http_ok(f"{service.url}/health"),
-            lambda: self._start(service.component, services.uvicorn_argv(service), service.env),
+            lambda: self._start(service.component, services.service_command(service)),
             self.procs.log_path(service.component),
         )  # fmt: skip
 
@@ -150,17 +159,23 @@ class Cluster:
             return False
 
     def _start_kamailio(self) -> None:
-        cfg = kamailio.prepare(self.spec)
-        self._start("kamailio", kamailio.kamailio_argv(self.spec, cfg))
+        kamailio.prepare(self.spec)
+        self._start("kamailio", kamailio.kamailio_command(self.spec))
 
-    def _start(self, component: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def _start(self, component: str, command: Command) -> None:
         self.procs.stop(component)  # a stale process that is not healthy is replaced, not doubled
-        self.procs.start(component, argv, env)
+        self.procs.launch(component, command)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def check_provisioned(self) -> None:
         spec = self.spec
+        if spec.runtime == "containers":
+            # The rootfs holds the nodes' rendered files, mounted into their containers.
+            absent = images.missing()
+            if absent or not spec.rootfs.exists():
+                raise ClusterError(f"images missing ({', '.join(absent) or spec.rootfs}): run make images")
+            return
         missing = [
             what
             for what, ok in (
@@ -250,7 +265,7 @@ class Cluster:
         return changed
 
     def down(self) -> list[str]:
-        """Stop every process this cluster started (by recorded pid), services first."""
+        """Stop every process this cluster started (by recorded pid or container id), services first."""
         stopped = []
         order = [c.name for c in reversed(self.components())]
         for name in order:
@@ -266,6 +281,7 @@ class Cluster:
     def load(cls, state_dir: Path) -> "Cluster":
         """The cluster that ``up`` started from ``state_dir`` (its saved spec)."""
         data = json.loads((state_dir / "spec.json").read_text())
+        data.setdefault("runtime", "native")  # a cluster started before there were two runtimes
         for key in ("state_dir", "rootfs", "consul_bin"):
             data[key] = Path(data[key])
         return cls(ClusterSpec(**data))
