@@ -20,4 +20,3 @@ def create_service_app(title: str, description: str, lifespan: Lifespan) -> Fast
     install_error_handlers(app)
     app.include_router(metrics.router)
     return app
-

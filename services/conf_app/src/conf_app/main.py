@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from app_sdk import Config
 from ariscale_common import Health, LinkState, configure_logging
-from ariscale_common.errors import install_error_handlers
+from ariscale_common.service_app import create_service_app
+from conf_app import metrics
 from conf_app.api import conferences, health
 from conf_app.conference import ConferenceApp
 from conf_app.registration import ensure_registered
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.health = checker
         app.state.conferences = ConferenceService(conference)
+        metrics.install(app, conference)
         try:
             yield
         finally:
@@ -44,10 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(runner, 10)
 
-    app = FastAPI(
-        title="ariscale conf_app", description="The 8000 conference, on any node.", lifespan=lifespan
-    )
-    install_error_handlers(app)
+    app = create_service_app("ariscale conf_app", "The 8000 conference, on any node.", lifespan)
     app.include_router(health.router)
     app.include_router(conferences.router)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 from app_sdk import AriRequestError, CallContext
 from conf_app.conference import JOINED_AT, MUTED, ConferenceApp
 from conf_app.exceptions import ConferenceNotFound, ParticipantNotFound
+from conf_app.metrics import node_of
 from conf_app.schemas import ConferencePublic, ConferencesPublic, ConferenceSummary, ParticipantPublic
 
 
@@ -68,7 +69,7 @@ class ConferenceService:
         return ParticipantPublic(
             channel_id=channel_id,
             caller_id=str(channel.get("caller", {}).get("number", "")),
-            node=channel_id.split("-", 1)[0],
+            node=node_of(channel_id),
             muted=muted == "1",
             joined_at=joined_at,
         )

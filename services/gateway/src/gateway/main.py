@@ -18,9 +18,9 @@ from redis.asyncio import Redis
 from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
 from ariscale_common.background import BackgroundTask
-from ariscale_common.errors import install_error_handlers
 from ariscale_common.health import probe_forever
 from ariscale_common.keyspace import Keyspace
+from ariscale_common.service_app import create_service_app
 from gateway.api import ari, docs, events, health
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
@@ -79,8 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await _start_failover(core, stack)
             yield
 
-    app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
-    install_error_handlers(app)
+    app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
     install_outage_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)

@@ -22,6 +22,7 @@ from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
 from ariscale_common.health import LinkReporter
 from node_agent.event_buffer import EventBuffer
 from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
+from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class Publisher:
             if message is None:
                 self._check_alive(conn)
                 continue
+            started = time.perf_counter()
             producer.publish(
                 message.body,
                 routing_key=message.routing_key,
@@ -157,6 +159,7 @@ class Publisher:
                 confirm_timeout=CONFIRM_TIMEOUT_S,
             )
             # Reached only once the broker confirmed it (confirm_publish): now it may leave.
+            PUBLISH_CONFIRM_SECONDS.observe(time.perf_counter() - started)
             self._buffer.pop_if(message)
             self.published += 1
 

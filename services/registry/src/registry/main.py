@@ -11,8 +11,8 @@ from redis.exceptions import RedisError
 
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.consumers import live_consumers
-from ariscale_common.errors import install_error_handlers
-from registry import db
+from ariscale_common.service_app import create_service_app
+from registry import db, metrics
 from registry.api import router
 from registry.apps import AppService, load_records
 from registry.consul_store import ConsulStore
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.nodes = nodes
         app.state.mirror = mirror
         app.state.edge = edge
+        metrics.install(app, apps, store, edge)
         tasks = [
             asyncio.create_task(mirror.run(), name="kv-mirror"),
             asyncio.create_task(edge.run(), name="sip-edge-sync"),
@@ -76,11 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await engine.dispose()
 
-    app = FastAPI(
-        title="ariscale registry",
-        description="Applications, their dialed numbers and credentials; the Asterisk nodes; the SIP edge.",
-        lifespan=lifespan,
+    app = create_service_app(
+        "ariscale registry",
+        "Applications, their dialed numbers and credentials; the Asterisk nodes; the SIP edge.",
+        lifespan,
     )
-    install_error_handlers(app)
     app.include_router(router)
     return app
