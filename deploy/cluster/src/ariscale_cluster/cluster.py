@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, services
+from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, prometheus, services
 from ariscale_cluster.processes import ProcessTable
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
@@ -86,6 +86,11 @@ class Cluster:
                 self.procs.log_path("kamailio"),
             ),
             *(self._service(s) for s in services.cluster_services(spec)),
+            Component(
+                "prometheus", spec.prometheus_url, lambda: http_ok(f"{spec.prometheus_url}/-/ready"),
+                lambda: self._start("prometheus", prometheus.prometheus_argv(spec, prometheus.prepare(spec))),
+                self.procs.log_path("prometheus"),
+            ),
         ]  # fmt: skip
 
     def _redis(self) -> Component:
@@ -150,6 +155,7 @@ class Cluster:
                 (f"Consul {spec.consul_bin}", spec.consul_bin.exists()),
                 ("kamailio", shutil.which("kamailio") is not None),
                 ("sipp", shutil.which("sipp") is not None),
+                ("prometheus", prometheus.binary() is not None),
             )
             if not ok
         ]
