@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from ariscale_common import LinkState
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
 from ariscale_common.health import LinkReporter
+from node_agent.call_log import log_call_step
 from node_agent.event_buffer import EventBuffer
 from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
 from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
@@ -76,6 +77,7 @@ class Publisher:
             self._seq -= 1
             log.warning("%s app %s: dropped a websocket message: %s", self.node_id, ws_app, exc)
             return
+        log_call_step(message)
         evicted = self._buffer.put(message)
         dropped = self._buffer.dropped
         if evicted is not None and (dropped == 1 or dropped % DROP_LOG_EVERY == 0):
