@@ -40,6 +40,7 @@ def scrape_config(spec: ClusterSpec) -> dict[str, Any]:
             {"job_name": "conf_app", "static_configs": [one("conf_app")]},
             {
                 "job_name": "node_agent",
+                "honor_labels": True,  # its metrics name their node themselves
                 "static_configs": [
                     {**one(f"agent-{n.node_id}"), "labels": {"node": n.node_id}} for n in spec.nodes
                 ],

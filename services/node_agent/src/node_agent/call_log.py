@@ -7,10 +7,11 @@ so ``make logs CALL=<channel id>`` can also find the call in the node's own Aste
 import json
 import logging
 
-from ariscale_common.bus import HEADER_APP, HEADER_EVENT_TYPE
+from ariscale_common.bus import HEADER_APP, HEADER_EVENT_TYPE, HEADER_NODE_ID
 from ariscale_common.dialplan import LINK_APP
 from ariscale_common.logs import log_context
 from node_agent.events import BusMessage
+from node_agent.metrics import CALLS_STARTED
 
 log = logging.getLogger("node_agent.calls")
 
@@ -32,6 +33,8 @@ def log_call_step(message: BusMessage) -> None:
     channel = event.get("channel") or {}
     bridge = event.get("bridge") or {}
     app = str(message.headers[HEADER_APP])
+    if message.headers[HEADER_EVENT_TYPE] == "StasisStart" and app != LINK_APP:
+        CALLS_STARTED.labels(str(message.headers[HEADER_NODE_ID]), app).inc()
     with log_context(app=app, channel=channel.get("id"), bridge=bridge.get("id")):
         log.info(
             "%s%s %s (%s, caller %s%s)",

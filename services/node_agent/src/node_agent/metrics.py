@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -22,6 +22,12 @@ PUBLISH_CONFIRM_SECONDS = Histogram(
     "ariscale_agent_publish_confirm_seconds",
     "Time from publishing an event to RabbitMQ until the broker confirmed it.",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
+)
+
+CALLS_STARTED = Counter(
+    "ariscale_agent_calls_started_total",
+    "Calls that entered an app on the node (StasisStart).",
+    ["node", "app"],
 )
 
 _EVENT_COUNTS = (

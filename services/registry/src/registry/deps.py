@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from registry.apps import AppService
+from registry.dashboard import DashboardService
 from registry.exceptions import AdminTokenInvalid, AdminTokenMissing
 from registry.nodes import NodeService
 from registry.settings import Settings
@@ -29,7 +30,13 @@ def get_node_service(request: Request) -> NodeService:
     return service
 
 
+def get_dashboard(request: Request) -> DashboardService:
+    service: DashboardService = request.app.state.dashboard
+    return service
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DashboardDep = Annotated[DashboardService, Depends(get_dashboard)]
 AppServiceDep = Annotated[AppService, Depends(get_app_service)]
 NodeServiceDep = Annotated[NodeService, Depends(get_node_service)]
 

@@ -16,10 +16,12 @@ from registry import db, metrics
 from registry.api import router
 from registry.apps import AppService, load_records
 from registry.consul_store import ConsulStore
+from registry.dashboard import DashboardService
 from registry.edge_sync import EdgeSync
 from registry.kv_mirror import AppMirror
 from registry.node_ari import NodeAri
 from registry.nodes import NodeService
+from registry.prometheus_query import PrometheusQuery
 from registry.settings import Settings
 
 # Long enough for a running kamcmd (5 s timeout) or Consul call to finish before we cancel.
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         apps = AppService(sessions, mirror, store, node_ari, consumers)
         nodes = NodeService(store, node_ari, on_drain_change=edge.nudge)
+        prometheus = PrometheusQuery(settings.prometheus_url) if settings.prometheus_url else None
+        app.state.dashboard = DashboardService(store, node_ari, apps, consumers, prometheus)
 
         app.state.settings = settings
         app.state.health = health

@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from ariscale_common.ari import AriError
-from ariscale_common.dialplan import CLUSTER_ENDPOINT, LINK_APP, LINK_EXTEN_PREFIX
-from gateway.bridging.view import LEG_CHANNEL_PREFIX, local_bridge_id
+from ariscale_common.dialplan import CLUSTER_ENDPOINT, LEG_CHANNEL_PREFIX, LINK_APP, LINK_EXTEN_PREFIX
+from gateway.bridging.view import local_bridge_id
 from gateway.nodes import Node, NodeClients
 from gateway.redis_store import RedisStore
 

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from registry.api import apps, health, nodes
+from registry.api import apps, dashboard, health, nodes
 
 router = APIRouter()
 router.include_router(health.router)
 router.include_router(apps.router)
 router.include_router(nodes.router)
+router.include_router(dashboard.router)
