@@ -32,4 +32,3 @@ async def test_snapshot_lists_nodes_apps_and_no_charts_without_prometheus(
     app = next(a for a in snapshot["apps"] if a["name"] == app_name)
     assert (app["extensions"], app["calls"], app["consumers"]) == ([extension], 0, 0)
     assert snapshot["charts"] == {}
-

@@ -95,8 +95,9 @@ def configure_logging(service: str, level: str = "INFO", node: str | None = None
     root.setLevel(level.upper())
     # One line per HTTP request to a node drowns what matters; errors still come through.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # uvicorn installs its own handlers: route its lines through ours, in the same format.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn installs its own handlers: route its lines through ours, in the same format. Its
+    # access log stays as the command line set it (off: RequestIdMiddleware writes a richer one).
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers[:] = []
         uvicorn_logger.propagate = True
