@@ -64,6 +64,16 @@ async def link_legs(page: Page) -> int:
 async def hang_up_all(conf_gw: httpx.AsyncClient) -> None:
     for channel in (await conf_gw.get("/channels")).json():
         await conf_gw.delete(f"/channels/{channel['id']}")
+    await until(lambda: _no_channels(conf_gw), timeout=15, message="the conference's calls ended")
+
+
+async def close_conference(conf_gw: httpx.AsyncClient) -> None:
+    """Destroy the (empty) conference bridge: later tests start from empty nodes."""
+    assert (await conf_gw.delete("/bridges/conf")).status_code in (204, 404)
+
+
+async def _no_channels(conf_gw: httpx.AsyncClient) -> bool:
+    return bool((await conf_gw.get("/channels")).json() == [])
 
 
 async def conference_calls(sip_edge: str, count: int) -> "asyncio.Task[SippResult]":
@@ -96,6 +106,8 @@ async def test_the_page_shows_a_conference_across_nodes_then_its_end(
 
     await until(lambda: _shows(page, 0), timeout=20, message="the members gone from the page")
     await until(lambda: _legs(page, 0), timeout=20, message="the link leg gone from the page")
+    assert await page.query_selector(CONF) is not None, "the bridge itself is still there, empty"
+    await close_conference(conf_gw)
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
 
 
@@ -119,6 +131,7 @@ async def test_drain_from_the_page_and_the_edge_stops_sending_calls_there(
         finally:
             await hang_up_all(conf_gw)
             await calls
+            await close_conference(conf_gw)
         await page.click(f"[data-node={drained.node_id}] [data-testid=undrain]")
         await page.wait_for_selector(f"[data-node={drained.node_id}] [data-testid=drain]", timeout=10000)
         await until(lambda: drained.sip_address in dispatch_set.read_text(), timeout=10, message="back in")

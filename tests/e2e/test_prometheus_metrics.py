@@ -7,8 +7,10 @@ Also: the request id a client gives the gateway comes back, and the call's steps
 from typing import Any
 
 import httpx
+import pytest
 
 from ariscale_cluster import Cluster, logs
+from ariscale_cluster import cli as cluster_cli
 from ariscale_cluster.envfile import cluster_env
 from tests.e2e.conftest import RegisteredApp
 from tests.support.callers import callers
@@ -45,7 +47,11 @@ async def test_prometheus_scrapes_every_service_agent_and_asterisk(cluster: Clus
 
 
 async def test_a_call_through_the_edge_moves_the_counters(
-    cluster: Cluster, registered_app: RegisteredApp, gw: httpx.AsyncClient, sip_edge: str
+    cluster: Cluster,
+    registered_app: RegisteredApp,
+    gw: httpx.AsyncClient,
+    sip_edge: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     env = cluster_env(cluster.spec)
     app = registered_app.name
@@ -88,5 +94,15 @@ async def test_a_call_through_the_edge_moves_the_counters(
         ln for ln in logs.call_lines(sources, channel["id"]) if ln.fields.get("request_id") == "e2e-watch-1"
     ]
     assert request_lines, "the client's request id is in the gateway's log line of that request"
+    state_dir = str(cluster.spec.state_dir)
+    capsys.readouterr()
+    assert cluster_cli.main(["logs", "--state-dir", state_dir, "--call", channel["id"]]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        "entered Stasis" in shown
+        and "request_id=e2e-watch-1" in shown
+        and f"channel={channel['id']}" in shown
+    )
+    assert cluster_cli.main(["logs", "--state-dir", state_dir, "--call", "n9-0.0"]) == 1
     everything = "".join(path.read_text(errors="replace") for _, path in sources if path.exists())
     assert cluster.spec.admin_token not in everything and registered_app.password not in everything
