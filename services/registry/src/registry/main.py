@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in late:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await store.aclose()  # after the loops that use it have ended
             await engine.dispose()
 
     app = create_service_app(
