@@ -38,3 +38,9 @@ def test_shared_addresses_match_the_native_ports() -> None:
     assert env["ARISCALE_CONSUL__URL"] == SPEC.consul_url
     assert env["ARISCALE_REGISTRY_URL"] == f"http://127.0.0.1:{SPEC.registry_port}"
     assert str(SPEC.consul_http_port) in compose()["consul"]["command"]
+
+
+def test_prometheus_runs_beside_the_cluster_as_natively() -> None:
+    services = compose()
+    assert "prometheus" in services
+    assert services["registry"]["environment"]["ARISCALE_PROMETHEUS_URL"] == SPEC.prometheus_url

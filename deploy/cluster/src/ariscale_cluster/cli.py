@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ariscale_cluster import asterisk, kamailio, logs
+from ariscale_cluster import asterisk, kamailio, logs, prometheus
 from ariscale_cluster.calls import place_conference_calls
 from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
 from ariscale_cluster.spec import ClusterSpec
@@ -51,6 +51,9 @@ def render_for_container(args: argparse.Namespace) -> int:
     if args.command == "render-edge":
         print(kamailio.prepare(spec))
         return 0
+    if args.command == "render-prometheus":
+        print(prometheus.prepare(spec))
+        return 0
     node = next((n for n in spec.nodes if n.node_id == args.node_id), None)
     if node is None:
         print(f"no node {args.node_id} in a {spec.node_count}-node cluster", file=sys.stderr)
@@ -63,7 +66,8 @@ def render_for_container(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ariscale_cluster")
     parser.add_argument(
-        "command", choices=["up", "status", "down", "logs", "call", "render-node", "render-edge"]
+        "command",
+        choices=["up", "status", "down", "logs", "call", "render-node", "render-edge", "render-prometheus"],
     )
     parser.add_argument("--calls", type=int, default=2, help="call: how many callers")
     parser.add_argument("--hold", type=int, default=30, help="call: seconds each caller stays")
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    if args.command in ("render-node", "render-edge"):
+    if args.command in ("render-node", "render-edge", "render-prometheus"):
         return render_for_container(args)
     if args.command == "call":
         return place_conference_calls(args.state_dir, args.calls, args.hold)
