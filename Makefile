@@ -1,6 +1,10 @@
 # ariscale: one ARI for many Asterisks.  `make up` starts a cluster, `make test` runs the suite.
 SHELL := /bin/bash
-NODES ?= 2
+# The node count comes from the command line only (make up NODES=3): `.cluster/env`, once
+# sourced with `set -a`, exports NODES as the node names (n1,n2), which must not shadow it.
+ifneq ($(origin NODES),command line)
+NODES := 2
+endif
 N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
@@ -14,7 +18,7 @@ sync: provision
 	@$(UV) sync --frozen --quiet
 
 up: sync
-	@$(CLUSTER) up --nodes $(NODES)
+	@$(CLUSTER) up --nodes $(NODES) $(ARGS)
 
 status:
 	@$(CLUSTER) status

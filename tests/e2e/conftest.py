@@ -25,11 +25,16 @@ from ariscale_cluster.envfile import cluster_env
 from tests.support.ari import AppEvents
 from tests.support.cluster_apps import ClusterApps
 from tests.support.gateway import accepts_app
+from tests.support.markers import mark_folder
 from tests.support.node_agent import served
 from tests.support.waiting import until
 
 # A SIP destination nobody answers: channels created towards it stay put until hung up.
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_folder(items, Path(__file__).parent, pytest.mark.e2e)
 
 
 @contextlib.contextmanager
@@ -72,6 +77,15 @@ def three_node_cluster() -> Iterator[Cluster]:
     """A second, 3-node cluster (ports 2000 above the session's), for the tests that need it."""
     with running_cluster(TEST_PORT_BASE + 2000, node_count=3) as started:
         yield started
+
+
+@pytest.fixture
+def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
+    """Whatever the test does to a component, ``up`` brings the cluster back afterwards."""
+    try:
+        yield cluster
+    finally:
+        cluster.up()
 
 
 @pytest.fixture(scope="session")

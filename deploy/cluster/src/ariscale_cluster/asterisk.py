@@ -112,14 +112,20 @@ writeprotect = yes
 [{INBOUND_CONTEXT}]
 ; A leg from another node carrying bridge <id>. Patterns treat N, X, Z as wildcards in any case.
 exten => _[l][i][n][k]-.,1,Stasis({LINK_APP},${{EXTEN:{len(LINK_EXTEN_PREFIX)}}})
+ same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED"]?refuse)
  same => n,Hangup()
+ same => n(refuse),Hangup(34)
 
 ; A dialed number: its app comes from the global APP_<number> the node agent sets (no reload).
 ; Unknown numbers are refused at once with cause 1, which PJSIP answers as 404 Not Found.
+; A known number whose app this node cannot reach now (its agent is down, so Stasis fails) is
+; refused with cause 34, which PJSIP answers as 503: the SIP edge then tries another node.
 exten => _[0-9*#+]!,1,GotoIf($["${{APP_${{EXTEN}}}}" = ""]?unknown)
  same => n,Stasis(${{APP_${{EXTEN}}}})
+ same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED"]?refuse)
  same => n,Hangup()
  same => n(unknown),Hangup(1)
+ same => n(refuse),Hangup(34)
 """,
         "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
         "cdr.conf": "[general]\nenable = no\n",

@@ -22,7 +22,8 @@ def print_table(rows: list[ComponentStatus]) -> None:
     for r in rows:
         state = "healthy" if r.healthy else "DOWN"
         origin = "" if r.managed else "  (reused)"
-        print(f"{r.name:<{width}}  {r.address:<{addr_width}}  {state}{origin}")
+        restarts = f"  (restarted {r.restarts}x)" if r.restarts else ""
+        print(f"{r.name:<{width}}  {r.address:<{addr_width}}  {state}{origin}{restarts}")
 
 
 def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
@@ -35,6 +36,7 @@ def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
         amqp_vhost=f"ariscale{suffix}",
         redis_key_prefix=f"ariscale{suffix}:",
         admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
+        supervised=not args.no_supervise,
     )
 
 
@@ -67,7 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ariscale_cluster")
     parser.add_argument(
         "command",
-        choices=["up", "status", "down", "logs", "call", "render-node", "render-edge", "render-prometheus"],
+        choices=[
+            "up",
+            "status",
+            "down",
+            "logs",
+            "call",
+            "render-node",
+            "render-edge",
+            "render-prometheus",
+            "supervise",
+        ],
     )
     parser.add_argument("--calls", type=int, default=2, help="call: how many callers")
     parser.add_argument("--hold", type=int, default=30, help="call: seconds each caller stays")
@@ -77,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
+    parser.add_argument("--no-supervise", action="store_true", help="up: crashed processes stay dead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -103,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     cluster = loaded(args.state_dir)
     if cluster is None:
         return 0 if args.command == "down" else 1
+    if args.command == "supervise":
+        cluster.supervise()
+        return 0
     if args.command == "status":
         rows = cluster.status()
         print_table(rows)

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, prometheus, services
+from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, prometheus, services, supervisor
 from ariscale_cluster.processes import ProcessTable
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
@@ -40,6 +41,7 @@ class ComponentStatus:
     healthy: bool
     managed: bool
     log: Path | None
+    restarts: int = 0  # by the supervisor
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
@@ -91,7 +93,23 @@ class Cluster:
                 lambda: self._start("prometheus", prometheus.prometheus_argv(spec, prometheus.prepare(spec))),
                 self.procs.log_path("prometheus"),
             ),
+            *([self._supervisor()] if spec.supervised else []),
         ]  # fmt: skip
+
+    def start_supervisor(self) -> None:
+        """Supervise this cluster from now on (``up`` does it for a supervised spec)."""
+        self._save_spec()
+        self._ensure(self._supervisor())
+
+    def _supervisor(self) -> Component:
+        state_dir = str(self.spec.state_dir)
+        argv = [sys.executable, "-m", "ariscale_cluster", "supervise", "--state-dir", state_dir]
+        return Component(
+            "supervisor", "restarts crashed processes",
+            lambda: self.procs.pid("supervisor") is not None,
+            lambda: self._start("supervisor", argv),
+            self.procs.log_path("supervisor"),
+        )  # fmt: skip
 
     def _redis(self) -> Component:
         spec = self.spec
@@ -199,10 +217,43 @@ class Cluster:
 
     def status(self) -> list[ComponentStatus]:
         managed = set(self.procs.components())
+        restarts = supervisor.read_restarts(self.spec.state_dir)
         return [
-            ComponentStatus(c.name, c.address, c.healthy(), c.name in managed, c.log)
+            ComponentStatus(
+                c.name, c.address, c.healthy(), c.name in managed, c.log, _count(restarts, c.name)
+            )
             for c in self.components()
         ]
+
+    def supervise(self) -> None:
+        """Restart every process of ours that died, forever (the ``supervisor`` component's loop)."""
+        records = supervisor.read_restarts(self.spec.state_dir)
+        while True:
+            if self._restart_dead(records, time.time()):
+                supervisor.write_restarts(self.spec.state_dir, records)
+            time.sleep(supervisor.CHECK_INTERVAL_S)
+
+    def _restart_dead(self, records: dict[str, supervisor.RestartRecord], now: float) -> bool:
+        changed = False
+        ours = set(self.procs.components())  # pid files: started by us and not stopped on purpose
+        for component in self.components():
+            name = component.name
+            if name == "supervisor" or name not in ours or component.start is None:
+                continue
+            if self.procs.pid(name) is not None:
+                continue
+            record = records.setdefault(name, supervisor.RestartRecord())
+            delay = supervisor.next_delay(record, now)
+            if now < record.last_start + delay:
+                continue  # still backing off
+            log.warning("%s died; restarting it (restart %d, backoff %.0f s)", name, record.count + 1, delay)
+            try:
+                component.start()
+            except Exception:  # a start that fails is retried after the next delay
+                log.exception("restarting %s failed", name)
+            record.count, record.last_start, record.delay = record.count + 1, now, delay
+            changed = True
+        return changed
 
     def down(self) -> list[str]:
         """Stop every process this cluster started (by recorded pid), services first."""
@@ -224,3 +275,8 @@ class Cluster:
         for key in ("state_dir", "rootfs", "consul_bin"):
             data[key] = Path(data[key])
         return cls(ClusterSpec(**data))
+
+
+def _count(restarts: dict[str, supervisor.RestartRecord], name: str) -> int:
+    record = restarts.get(name)
+    return record.count if record else 0

@@ -58,6 +58,8 @@ class ClusterSpec:
     ari_password: str = "ariscale"
     rootfs: Path = field(default=CACHE_DIR / "rootfs-sid")
     consul_bin: Path = field(default=CACHE_DIR / "consul-1.8.7/usr/bin/consul")
+    # A supervisor restarts crashed processes (make up); the test clusters kill parts on purpose.
+    supervised: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.node_count <= MAX_NODES:

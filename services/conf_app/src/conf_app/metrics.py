@@ -5,13 +5,9 @@ from collections import Counter
 from fastapi import FastAPI
 from prometheus_client.metrics_core import Metric
 
+from app_sdk.context import node_of
 from ariscale_common.metrics import add_sampler, gauge
 from conf_app.conference import ConferenceApp
-
-
-def node_of(channel_id: str) -> str:
-    """The node a channel lives on: Asterisk prefixes unique ids with its ``systemname``."""
-    return channel_id.split("-", 1)[0]
 
 
 def conference_metrics(bridges: list[dict[str, object]]) -> list[Metric]:

@@ -18,11 +18,11 @@ from redis.asyncio import Redis
 from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
 from ariscale_common.background import BackgroundTask
-from ariscale_common.health import probe_forever
+from ariscale_common.health import health_router, probe_forever
 from ariscale_common.keyspace import Keyspace
 from ariscale_common.service_app import create_service_app
 from gateway import metrics
-from gateway.api import ari, docs, events, health
+from gateway.api import ari, docs, events
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.bridging.legs import Linker, LinkStore
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
     app.add_middleware(metrics.RequestMetrics)
     install_outage_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health_router())
     app.include_router(events.router)
     app.include_router(docs.router)
     app.include_router(ari.build_router())

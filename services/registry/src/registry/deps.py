@@ -3,9 +3,10 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ariscale_common.deps import from_state
 from registry.apps import AppService
 from registry.dashboard import DashboardService
 from registry.exceptions import AdminTokenInvalid, AdminTokenMissing
@@ -15,30 +16,10 @@ from registry.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="The registry's ADMIN_TOKEN (ARISCALE_ADMIN_TOKEN).")
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_app_service(request: Request) -> AppService:
-    service: AppService = request.app.state.apps
-    return service
-
-
-def get_node_service(request: Request) -> NodeService:
-    service: NodeService = request.app.state.nodes
-    return service
-
-
-def get_dashboard(request: Request) -> DashboardService:
-    service: DashboardService = request.app.state.dashboard
-    return service
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-DashboardDep = Annotated[DashboardService, Depends(get_dashboard)]
-AppServiceDep = Annotated[AppService, Depends(get_app_service)]
-NodeServiceDep = Annotated[NodeService, Depends(get_node_service)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
+AppServiceDep = Annotated[AppService, Depends(from_state("apps"))]
+NodeServiceDep = Annotated[NodeService, Depends(from_state("nodes"))]
+DashboardDep = Annotated[DashboardService, Depends(from_state("dashboard"))]
 
 
 def require_admin(

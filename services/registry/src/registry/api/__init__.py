@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from registry.api import apps, dashboard, health, nodes
+from ariscale_common.health import health_router
+from registry.api import apps, dashboard, nodes
 
 router = APIRouter()
-router.include_router(health.router)
+router.include_router(health_router())
 router.include_router(apps.router)
 router.include_router(nodes.router)
 router.include_router(dashboard.router)
