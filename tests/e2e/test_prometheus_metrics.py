@@ -40,10 +40,16 @@ async def test_prometheus_scrapes_every_service_agent_and_asterisk(cluster: Clus
             return jobs == expected and len(targets) == sum(expected.values())
 
         await until(all_up, timeout=60, interval=1, message="every Prometheus target up")
-        # Asterisk's own res_prometheus, per node, beside ours
-        assert await query(prometheus, 'count(asterisk_core_uptime_seconds{job="asterisk"})') == 2
-        assert await query(prometheus, "sum(ariscale_link_up{job='node_agent'})") > 0
-        assert await query(prometheus, 'ariscale_registry_nodes{state="healthy"}') == 2
+
+        async def sampled() -> bool:  # polled: a scrape may predate an earlier test's undrain
+            return (
+                # Asterisk's own res_prometheus, per node, beside ours
+                await query(prometheus, 'count(asterisk_core_uptime_seconds{job="asterisk"})') == 2
+                and await query(prometheus, "sum(ariscale_link_up{job='node_agent'})") > 0
+                and await query(prometheus, 'ariscale_registry_nodes{state="healthy"}') == 2
+            )
+
+        await until(sampled, timeout=30, interval=1, message="both nodes healthy in Prometheus")
 
 
 async def test_a_call_through_the_edge_moves_the_counters(
