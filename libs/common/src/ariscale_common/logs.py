@@ -41,11 +41,6 @@ def redact(text: str) -> str:
     return text
 
 
-def current_context() -> dict[str, str]:
-    """What the running task's log lines say they are about (node, app, channel, …)."""
-    return dict(_context.get())
-
-
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     """Add fields (``app=``, ``channel=``, …) to every line logged inside the block."""
@@ -54,11 +49,6 @@ def log_context(**fields: str | None) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
-
-
-def bind_context(**fields: str | None) -> None:
-    """Add fields for the rest of the current task (a request, a call's handler)."""
-    _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
 
 
 class JsonFormatter(logging.Formatter):
