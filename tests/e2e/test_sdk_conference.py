@@ -4,7 +4,6 @@ import asyncio
 import logging
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -156,21 +155,24 @@ async def _count(api: httpx.AsyncClient, count: int) -> bool:
 
 
 class Probe(Application):
-    """Answers every call, except that "boom" makes on_start raise and "slow" sleeps 5 s first."""
+    """Answers every call, except that "boom" makes on_start raise and "slow" waits for ``go_on``."""
 
     def __init__(self, config: Config, name: str) -> None:
         super().__init__(config, name, name)
-        self.answered: dict[str, float] = {}
+        self.started: set[str] = set()
+        self.answered: list[str] = []  # callers, in the order their calls came up
+        self.go_on = asyncio.Event()
 
     async def on_start(self, context: CallContext) -> None:
+        self.started.add(context.caller_number)
         if context.caller_number == "boom":
             raise RuntimeError("boom")
         if context.caller_number == "slow":
-            await asyncio.sleep(5)
+            await self.go_on.wait()
         await self.answer(context)
 
     async def on_up(self, context: CallContext) -> None:
-        self.answered[context.caller_number] = time.monotonic()
+        self.answered.append(context.caller_number)
 
 
 async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
@@ -182,19 +184,22 @@ async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
     stop = asyncio.Event()
     serving = asyncio.create_task(probe.serve(stop))
     call = partial(place_calls, sip_edge, registered_app.extension, hold_ms=500, timeout=30)
+    fast_callers = [f"fast{i}" for i in range(3)]
     try:
         await until(probe.connected.is_set, timeout=20, message="the probe app connected")
-        started = time.monotonic()
         slow = asyncio.create_task(call(caller="slow"))
-        await asyncio.sleep(0.3)  # let the slow call arrive first
+        await until(lambda: "slow" in probe.started, timeout=20, message="the slow call's handler running")
         boom = asyncio.create_task(call(caller="boom", timeout=8))
-        fast = [asyncio.create_task(call(caller=f"fast{i}")) for i in range(3)]
-        await until(lambda: len(probe.answered) == 4, timeout=20, message="slow and fast calls answered")
-        for i in range(3):
-            assert probe.answered[f"fast{i}"] - started < 4, "a slow handler must not stall other calls"
-        assert probe.answered["slow"] - started >= 5
+        fast = [asyncio.create_task(call(caller=caller)) for caller in fast_callers]
+        # The slow handler is held until every fast call is up: had it stalled them, none would be.
+        await until(lambda: set(fast_callers) <= set(probe.answered), timeout=20,
+                    message="the fast calls answered while the slow handler waits")  # fmt: skip
+        assert "slow" not in probe.answered
+        probe.go_on.set()
+        await until(lambda: "slow" in probe.answered, timeout=20, message="the slow call answered")
         assert [(await task).successful for task in (slow, *fast)] == [1, 1, 1, 1]
         await boom  # never answered: sipp gives up
+        assert "boom" not in probe.answered
         failures = [r for r in caplog.records if "handler for StasisStart failed" in r.getMessage()]
         assert failures and "call n" in failures[0].getMessage(), "the failure names the call"
 
@@ -203,7 +208,8 @@ async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
         cluster.up()
         await until(probe.connected.is_set, timeout=30, message="the probe reconnected by itself")
         again = await call(caller="after")
-        assert again.successful == 1 and "after" in probe.answered
+        assert again.successful == 1
+        await until(lambda: "after" in probe.answered, message="the call after the restart answered")
     finally:
         stop.set()
         await serving

@@ -142,7 +142,9 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         deliver=dispatcher.deliver,
     )
     # The worker consumes an app's queue only while this gateway has websockets of the app.
-    instances.follow(on_first=worker.dispatch_app, on_last=worker.stop_dispatching)
+    instances.follow(
+        on_first=worker.dispatch_app, on_last=worker.stop_dispatching, queue_ready=worker.app_queue_ready
+    )
     sweeper = GraceSweeper(
         core.redis,
         core.keys,
