@@ -36,8 +36,9 @@ status:
 down:
 	@$(CLUSTER) down
 
+# make logs: where each component logs; FOLLOW=1 all of them merged, live; CALL=<channel id> one call.
 logs:
-	@$(CLUSTER) logs
+	@$(CLUSTER) logs $(if $(FOLLOW),--follow) $(if $(CALL),--call $(CALL))
 
 HOLD ?= 30
 call:

@@ -51,7 +51,8 @@ install_host_packages() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Redis and RabbitMQ: install only when nothing answers on their port.
-host_pkgs=(kamailio kamailio-extra-modules sip-tester sox debootstrap ca-certificates procps iproute2)
+host_pkgs=(kamailio kamailio-extra-modules sip-tester sox debootstrap ca-certificates procps iproute2
+  prometheus chromium fonts-dejavu-core)  # prometheus: make up; chromium: the dashboard and /docs tests
 port_open 6379 || host_pkgs+=(redis-server)
 port_open 5672 || host_pkgs+=(rabbitmq-server)
 install_host_packages "${host_pkgs[@]}"

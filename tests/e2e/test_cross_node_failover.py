@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ariscale_cluster import Cluster
-from gateway.bridging.view import RESERVED_PREFIX
+from ariscale_common.dialplan import RESERVED_PREFIX
 from tests.e2e.conftest import RegisteredApp
 from tests.e2e.test_cross_node_bridges import home_of, legs_per_node, new_bridge
 from tests.support.ari import AppEvents

@@ -9,7 +9,7 @@ def all_ports(spec: ClusterSpec) -> list[int]:
     fixed = [
         spec.registry_port, spec.gateway_port, spec.conf_app_port, spec.consul_http_port,
         spec.consul_serf_lan_port, spec.consul_serf_wan_port, spec.consul_server_port,
-        spec.sip_edge_port, spec.own_redis_port, spec.own_amqp_port,
+        spec.sip_edge_port, spec.own_redis_port, spec.own_amqp_port, spec.prometheus_port,
     ]  # fmt: skip
     per_node = [p for n in spec.nodes for p in (n.ari_port, n.sip_port, n.agent_port)]
     rtp = [p for n in spec.nodes for p in range(n.rtp_start, n.rtp_end + 1)]

@@ -30,7 +30,7 @@ bridge_simple bridge_softmix bridge_holding bridge_builtin_features
 codec_ulaw codec_alaw codec_a_mu codec_gsm codec_resample
 format_wav format_gsm format_pcm format_sln format_wav_gsm
 pbx_config func_global func_channel func_callerid func_strings func_logic func_hangupcause
-app_playback app_echo res_musiconhold res_clioriginate
+app_playback app_echo res_musiconhold res_clioriginate res_prometheus
 """.split()
 
 
@@ -72,6 +72,15 @@ enabled = yes
 type = user
 read_only = no
 password = {spec.ari_password}
+""",
+        # res_prometheus answers on the node's own HTTP server (the ARI port), behind the ARI login.
+        "prometheus.conf": f"""\
+[general]
+enabled = yes
+core_metrics_enabled = yes
+uri = metrics
+auth_username = {spec.ari_user}
+auth_password = {spec.ari_password}
 """,
         "rtp.conf": f"[general]\nrtpstart = {node.rtp_start}\nrtpend = {node.rtp_end}\n",
         "pjsip.conf": f"""\

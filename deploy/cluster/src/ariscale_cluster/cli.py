@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ariscale_cluster import compose, images
+from ariscale_cluster import compose, images, logs
 from ariscale_cluster.calls import place_conference_calls
 from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
 from ariscale_cluster.spec import RUNTIMES, ClusterSpec
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=RUNTIMES, default="native", help="up: processes or containers")
     parser.add_argument("--calls", type=int, default=2, help="call: how many callers")
     parser.add_argument("--hold", type=int, default=30, help="call: seconds each caller stays")
+    parser.add_argument("--follow", action="store_true", help="logs: every component's new lines, merged")
+    parser.add_argument("--call", metavar="CHANNEL_ID", help="logs: every line about one call")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
@@ -110,6 +112,20 @@ def main(argv: list[str] | None = None) -> int:
         stopped = cluster.down()
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return 0
-    for row in cluster.status():
-        print(f"{row.name:<12} {row.log or '(not started by ariscale)'}")
+    return show_logs(cluster, args)
+
+
+def show_logs(cluster: Cluster, args: argparse.Namespace) -> int:
+    """Where each component logs; or all of them followed (--follow); or one call (--call)."""
+    sources = [(c.name, c.log) for c in cluster.components() if c.log is not None]
+    if args.call:
+        lines = logs.call_lines(sources, args.call)
+        width = max(len(name) for name, _ in sources)
+        print("\n".join(logs.render(line, width) for line in lines) or f"nothing logged about {args.call}")
+        return 0 if lines else 1
+    if args.follow:
+        logs.follow(sources)
+        return 0
+    for name, path in sources:
+        print(f"{name:<12} {path}")
     return 0

@@ -12,7 +12,17 @@ from pathlib import Path
 
 import httpx
 
-from ariscale_cluster import asterisk, backing, consul, envfile, images, kamailio, services, supervisor
+from ariscale_cluster import (
+    asterisk,
+    backing,
+    consul,
+    envfile,
+    images,
+    kamailio,
+    prometheus,
+    services,
+    supervisor,
+)
 from ariscale_cluster.containers import ContainerTable
 from ariscale_cluster.processes import Command, ProcessTable
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
@@ -96,6 +106,11 @@ class Cluster:
                 self.procs.log_path("kamailio"),
             ),
             *(self._service(s) for s in services.cluster_services(spec)),
+            Component(
+                "prometheus", spec.prometheus_url, lambda: http_ok(f"{spec.prometheus_url}/-/ready"),
+                self._start_prometheus,
+                self.procs.log_path("prometheus"),
+            ),
             *([self._supervisor()] if spec.supervised else []),
         ]  # fmt: skip
 
@@ -158,6 +173,12 @@ class Cluster:
         except (httpx.HTTPError, ValueError):
             return False
 
+    def _start_prometheus(self) -> None:
+        # A process of the machine in both runtimes: it scrapes the cluster from outside.
+        self._start(
+            "prometheus", Command(prometheus.prometheus_argv(self.spec, prometheus.prepare(self.spec)))
+        )
+
     def _start_kamailio(self) -> None:
         kamailio.prepare(self.spec)
         self._start("kamailio", kamailio.kamailio_command(self.spec))
@@ -183,6 +204,7 @@ class Cluster:
                 (f"Consul {spec.consul_bin}", spec.consul_bin.exists()),
                 ("kamailio", shutil.which("kamailio") is not None),
                 ("sipp", shutil.which("sipp") is not None),
+                ("prometheus", prometheus.binary() is not None),
             )
             if not ok
         ]

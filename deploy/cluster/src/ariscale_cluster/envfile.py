@@ -20,6 +20,7 @@ def cluster_env(spec: ClusterSpec) -> dict[str, str]:
         "ADMIN_TOKEN": spec.admin_token,
         "ARI_USER": spec.ari_user,
         "ARI_PASSWORD": spec.ari_password,
+        "PROMETHEUS_URL": spec.prometheus_url,
         "NODES": ",".join(n.node_id for n in spec.nodes),
     }
     for node in spec.nodes:

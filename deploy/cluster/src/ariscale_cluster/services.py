@@ -73,6 +73,7 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
         "ARISCALE_DATABASE_URL": f"sqlite+aiosqlite:///{registry_db_dir(spec) / 'registry.db'}",
         "ARISCALE_SIP_EDGE__DISPATCHER_LIST": str(kamailio.dispatcher_list(spec)),
         "ARISCALE_SIP_EDGE__CTL_SOCKET": str(kamailio.ctl_socket(spec)),
+        "ARISCALE_PROMETHEUS_URL": spec.prometheus_url,
     }
     return [
         ServiceSpec(

@@ -4,7 +4,10 @@ Port layout for a cluster at ``port_base`` P (make up: 20000, the test suite: 23
 
     P+0 registry   P+1 gateway   P+2 conf_app   P+3 consul http   P+4..6 consul serf/rpc
     P+7 Kamailio (SIP edge)      P+8 Redis and P+9 RabbitMQ (only when ariscale had to start them)
-    P+10*i   node i ARI (HTTP)   P+10*i+1 node i SIP   P+10*i+2 node i agent    (i = 1..9)
+    P+10*i   node i ARI (HTTP; Asterisk's res_prometheus also answers there, at /metrics)
+    P+10*i+1 node i SIP          P+10*i+2 node i agent                          (i = 1..9)
+    P+10*i+3 .. P+10*i+9         free (node 9's block is free too: at most 8 nodes)
+    P+99     Prometheus          (P+90..98 free)
     P+200*i .. P+200*i+199       node i RTP
 """
 
@@ -126,6 +129,14 @@ class ClusterSpec:
     @property
     def own_amqp_port(self) -> int:
         return self.port_base + 9
+
+    @property
+    def prometheus_port(self) -> int:
+        return self.port_base + 99
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
 
     @property
     def amqp_url(self) -> str:

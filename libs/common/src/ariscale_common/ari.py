@@ -4,6 +4,8 @@ from typing import Any
 
 import httpx
 
+from ariscale_common.request_ids import HEADER, current_request_id
+
 # Query parameters as a mapping, or as pairs when a name repeats or order matters.
 Params = dict[str, Any] | list[tuple[str, str]] | None
 
@@ -23,7 +25,12 @@ class AriClient:
 
     def __init__(self, base_url: str, user: str, password: str, timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, auth=(user, password), timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=(user, password),
+            timeout=timeout,
+            event_hooks={"request": [_pass_request_id]},
+        )
 
     async def request(self, method: str, path: str, params: Params = None, json: Any = None) -> Any:
         """Send one request; return the decoded JSON body (None when empty); raise AriError."""
@@ -59,6 +66,13 @@ class AriClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+async def _pass_request_id(request: httpx.Request) -> None:
+    """The request id of the call being served travels on to the node."""
+    request_id = current_request_id()
+    if request_id:
+        request.headers[HEADER] = request_id
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -8,6 +8,11 @@
 
 LINK_APP = "ariscale-link"
 LINK_EXTEN_PREFIX = "link-"
+# What the gateway names its own resources on the nodes (the registry's dashboard reads them too):
+# bridge B's local bridge on a member node, and the home node's end of each link leg.
+LOCAL_BRIDGE_PREFIX = "ariscale-link-"
+LEG_CHANNEL_PREFIX = "ariscale-leg-"
+RESERVED_PREFIX = "ariscale-"
 INBOUND_CONTEXT = "ariscale-inbound"
 CLUSTER_ENDPOINT = "cluster"
 

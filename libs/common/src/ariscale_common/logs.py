@@ -1,15 +1,93 @@
-"""One log format for every service: time, level, service, logger, message."""
+"""One log format for every service: a JSON object per line, naming the call it is about.
 
+Each line carries ``ts``, ``level``, ``service``, ``logger`` and ``msg``, then whatever the current
+context knows: ``node``, ``app``, ``channel``, ``bridge``, ``request_id`` (set with
+:func:`log_context`, kept in contextvars so concurrent requests and calls never mix). Secrets
+(passwords, tokens, credentials in URLs) are masked before a line is written.
+"""
+
+import json
 import logging
+import re
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+CONTEXT_FIELDS = ("node", "app", "channel", "bridge", "request_id")
+_context: ContextVar[dict[str, str]] = ContextVar("ariscale_log_context", default={})  # noqa: B039
+
+MASK = "***"
+# user:password@ in URLs, key=value / "key": "value" for secret-looking keys, Bearer/Basic tokens.
+_SECRETS = (
+    (re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(?=@)", re.I), rf"\g<keep>{MASK}"),
+    (
+        re.compile(
+            r"(?P<keep>[\"']?\b(?:password|passwd|secret|token|api_key|admin_token|authorization)\b[\"']?"
+            r"\s*[=:]\s*[\"']?)(?:(?:Bearer|Basic)\s+)?[^\"'\s&,}]+",
+            re.I,
+        ),
+        rf"\g<keep>{MASK}",
+    ),
+    (re.compile(r"(?P<keep>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+"), rf"\g<keep>{MASK}"),
+)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Send every logger to stderr with the service's name on each line."""
+def redact(text: str) -> str:
+    """``text`` with every password, token and URL credential replaced by ``***``."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    """Add fields (``app=``, ``channel=``, …) to every line logged inside the block."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON line, context fields included, secrets masked."""
+
+    def __init__(self, service: str, node: str | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.node = node
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, str] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if self.node:
+            line["node"] = self.node
+        line.update(_context.get())
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(line, ensure_ascii=False))
+
+
+def configure_logging(service: str, level: str = "INFO", node: str | None = None) -> None:
+    """Send every logger to stderr as JSON lines naming the service (and node)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(service, node))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # One line per HTTP request to a node drowns what matters; errors still come through.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # uvicorn installs its own handlers: route its lines through ours, in the same format. Its
+    # access log stays as the command line set it (off: RequestIdMiddleware writes a richer one).
+    for name in ("uvicorn", "uvicorn.error"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers[:] = []
+        uvicorn_logger.propagate = True

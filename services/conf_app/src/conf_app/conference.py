@@ -4,6 +4,7 @@ import asyncio
 import time
 
 from app_sdk import Application, CallContext, Config
+from ariscale_common.logs import log_context
 
 # Per-participant facts live on the channel itself (Asterisk is the truth), so every instance
 # of the app, on any host, reports the same conference.
@@ -34,19 +35,21 @@ class ConferenceApp(Application):
             return
         self.here.add(context.channel_id)
         await self.set_variable(context, JOINED_AT, f"{time.time():.3f}")
-        self.log.info(
-            "%s (%s, node %s) joined %s",
-            context.channel_id,
-            context.caller_number,
-            context.node,
-            self.bridge_id,
-        )
+        with log_context(app=self.app_name, channel=context.channel_id, bridge=self.bridge_id):
+            self.log.info(
+                "%s (%s, node %s) joined %s",
+                context.channel_id,
+                context.caller_number,
+                context.node,
+                self.bridge_id,
+            )
         await self._announce("sound:conf-hasjoin", exclude=context.channel_id)
 
     async def on_end(self, context: CallContext) -> None:
         if context.channel_id in self.here:
             self.here.discard(context.channel_id)
-            self.log.info("%s left %s", context.channel_id, self.bridge_id)
+            with log_context(app=self.app_name, channel=context.channel_id, bridge=self.bridge_id):
+                self.log.info("%s left %s", context.channel_id, self.bridge_id)
             await self._announce("sound:conf-hasleft", exclude=context.channel_id)
 
     async def _announce(self, media: str, exclude: str) -> None:

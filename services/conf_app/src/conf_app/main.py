@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from app_sdk import Config
 from ariscale_common import Health, LinkState, configure_logging
-from ariscale_common.errors import install_error_handlers
 from ariscale_common.health import health_router
+from ariscale_common.service_app import create_service_app
+from conf_app import metrics
 from conf_app.api import conferences
 from conf_app.conference import ConferenceApp
 from conf_app.registration import ensure_registered
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.health = checker
         app.state.conferences = ConferenceService(conference)
+        metrics.install(app, conference)
         try:
             yield
         finally:
@@ -48,10 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except TimeoutError:
                 log.warning("the conference app did not stop within 10 s: cancelled it")
 
-    app = FastAPI(
-        title="ariscale conf_app", description="The 8000 conference, on any node.", lifespan=lifespan
-    )
-    install_error_handlers(app)
+    app = create_service_app("ariscale conf_app", "The 8000 conference, on any node.", lifespan)
     app.include_router(health_router())
     app.include_router(conferences.router)
     return app

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from ariscale_common.ari import AriClient, AriError
+from gateway import metrics
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 
@@ -35,8 +36,10 @@ class Locator:
         """The owner, rebuilding the Redis entry from the nodes when it is missing."""
         known = await self._ownership.get(kind, resource_id)
         if known is not None:
+            metrics.ownership_lookup("hit")
             return known
         found = await self._probe(kind, resource_id)
+        metrics.ownership_lookup("rebuilt" if found is not None else "miss")
         if found is not None:
             await self._ownership.set(kind, resource_id, found)
             log.info("rebuilt ownership of %s %s: node %s app %s", kind, resource_id, found.node, found.app)

@@ -18,9 +18,10 @@ from redis.asyncio import Redis
 from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
 from ariscale_common.background import BackgroundTask
-from ariscale_common.errors import install_error_handlers
 from ariscale_common.health import health_router, probe_forever
 from ariscale_common.keyspace import Keyspace
+from ariscale_common.service_app import create_service_app
+from gateway import metrics
 from gateway.api import ari, docs, events
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
@@ -76,11 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges)
             app.state.authenticator = Authenticator(core.watch)
             app.state.instances = await _start_event_pipeline(core, stack)
+            metrics.install(app, core.linker, app.state.instances)
             await _start_failover(core, stack)
             yield
 
-    app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
-    install_error_handlers(app)
+    app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
+    app.add_middleware(metrics.RequestMetrics)
     install_outage_handlers(app)
     app.include_router(health_router())
     app.include_router(events.router)

@@ -14,6 +14,8 @@ from ariscale_common.background import BackgroundTask
 from ariscale_common.backoff import Backoff
 from ariscale_common.dialplan import LINK_APP
 from ariscale_common.health import threadsafe_reporter
+from ariscale_common.service_app import create_service_app
+from node_agent import metrics
 from node_agent.api import health
 from node_agent.app_watch import AppWatcher
 from node_agent.consul_client import ConsulClient
@@ -31,7 +33,7 @@ SHUTDOWN_STEP_S = 3.0
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(f"node_agent[{settings.node_id}]", settings.log.level)
+    configure_logging("node_agent", settings.log.level, node=settings.node_id)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per ARI probe otherwise
 
     @asynccontextmanager
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.dialplan = dialplan
         app.state.subscriptions = subscriptions
 
+        metrics.install(app, node_id, publisher, health, ari)
+
         publisher.start()
         subscriptions.ensure(set())
         tasks = [
@@ -92,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(publisher.stop, SHUTDOWN_STEP_S)
             await ari.aclose()
 
-    app = FastAPI(title="ariscale node agent", lifespan=lifespan)
+    app = create_service_app(
+        "ariscale node agent", "One Asterisk node: its registration, ARI websockets and events.", lifespan
+    )
     app.include_router(health.router)
     return app

@@ -20,8 +20,10 @@ from pydantic import BaseModel
 from ariscale_common import LinkState
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
 from ariscale_common.health import LinkReporter
+from node_agent.call_log import log_call_step
 from node_agent.event_buffer import EventBuffer
 from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
+from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class Publisher:
             self._seq -= 1
             log.warning("%s app %s: dropped a websocket message: %s", self.node_id, ws_app, exc)
             return
+        log_call_step(message)
         evicted = self._buffer.put(message)
         dropped = self._buffer.dropped
         if evicted is not None and (dropped == 1 or dropped % DROP_LOG_EVERY == 0):
@@ -145,6 +148,7 @@ class Publisher:
             if message is None:
                 self._check_alive(conn)
                 continue
+            started = time.perf_counter()
             producer.publish(
                 message.body,
                 routing_key=message.routing_key,
@@ -157,6 +161,7 @@ class Publisher:
                 confirm_timeout=CONFIRM_TIMEOUT_S,
             )
             # Reached only once the broker confirmed it (confirm_publish): now it may leave.
+            PUBLISH_CONFIRM_SECONDS.observe(time.perf_counter() - started)
             self._buffer.pop_if(message)
             self.published += 1
 

@@ -58,6 +58,11 @@ class ConsulStore:
             connections_timeout=timeout,
         )
 
+    async def aclose(self) -> None:
+        """Close the HTTP connections to Consul (py-consul's own close leaves its session open, and
+        Consul refuses a client past 200 connections: registries started in one process add up)."""
+        await asyncio.to_thread(self._client.http.session.close)
+
     async def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
             result = await asyncio.to_thread(fn)

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ariscale_common.deps import from_state
 from registry.apps import AppService
+from registry.dashboard import DashboardService
 from registry.exceptions import AdminTokenInvalid, AdminTokenMissing
 from registry.nodes import NodeService
 from registry.settings import Settings
@@ -18,6 +19,7 @@ _bearer = HTTPBearer(auto_error=False, description="The registry's ADMIN_TOKEN (
 SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
 AppServiceDep = Annotated[AppService, Depends(from_state("apps"))]
 NodeServiceDep = Annotated[NodeService, Depends(from_state("nodes"))]
+DashboardDep = Annotated[DashboardService, Depends(from_state("dashboard"))]
 
 
 def require_admin(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class EdgeSync:
         self._loaded: str | None = None  # the list text Kamailio last reloaded successfully
         self._wake = asyncio.Event()
         self._stopping = False
+        self.last_synced: float | None = None  # time.monotonic() of the last check that succeeded
 
     def nudge(self) -> None:
         """Recompute now (a node was drained or undrained)."""
@@ -79,6 +81,7 @@ class EdgeSync:
                 self._health.set(LINK, LinkState.DOWN, str(exc))
                 log.warning("SIP edge update failed, retrying in %.1f s: %s", delay, exc)
             else:
+                self.last_synced = time.monotonic()
                 backoff.reset()
                 delay = self._settings.poll_interval
             # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.

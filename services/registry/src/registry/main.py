@@ -12,15 +12,17 @@ from redis.exceptions import RedisError
 
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.consumers import live_consumers
-from ariscale_common.errors import install_error_handlers
-from registry import db
+from ariscale_common.service_app import create_service_app
+from registry import db, metrics
 from registry.api import router
 from registry.apps import AppService, load_records
 from registry.consul_store import ConsulStore
+from registry.dashboard import DashboardService
 from registry.edge_sync import EdgeSync
 from registry.kv_mirror import AppMirror
 from registry.node_ari import NodeAri
 from registry.nodes import NodeService
+from registry.prometheus_query import PrometheusQuery
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         apps = AppService(sessions, mirror, store, node_ari, consumers)
         nodes = NodeService(store, node_ari, on_drain_change=edge.nudge)
+        prometheus = PrometheusQuery(settings.prometheus_url) if settings.prometheus_url else None
+        app.state.dashboard = DashboardService(store, node_ari, apps, consumers, prometheus)
 
         app.state.settings = settings
         app.state.health = health
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.nodes = nodes
         app.state.mirror = mirror
         app.state.edge = edge
+        metrics.install(app, apps, store, edge)
         tasks = [
             asyncio.create_task(mirror.run(), name="kv-mirror"),
             asyncio.create_task(edge.run(), name="sip-edge-sync"),
@@ -78,13 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in late:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await store.aclose()  # after the loops that use it have ended
             await engine.dispose()
 
-    app = FastAPI(
-        title="ariscale registry",
-        description="Applications, their dialed numbers and credentials; the Asterisk nodes; the SIP edge.",
-        lifespan=lifespan,
+    app = create_service_app(
+        "ariscale registry",
+        "Applications, their dialed numbers and credentials; the Asterisk nodes; the SIP edge.",
+        lifespan,
     )
-    install_error_handlers(app)
     app.include_router(router)
     return app

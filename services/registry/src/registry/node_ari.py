@@ -6,9 +6,18 @@ are the cluster's, from settings. A node that does not answer gives ``None`` val
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from ariscale_common.ari import AriClient, AriError
 from ariscale_common.dialplan import LINK_APP
+
+
+@dataclass(frozen=True)
+class NodeContents:
+    """Every channel and bridge on one node, as its ARI lists them."""
+
+    channels: list[dict[str, Any]]
+    bridges: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,15 @@ class NodeAri:
             return sorted(a["name"] for a in await client.get("/applications"))
         finally:
             await client.aclose()
+
+    async def contents(self, ari_url: str) -> NodeContents:
+        """The node's channels and bridges; raises AriError."""
+        client = AriClient(ari_url, self._user, self._password, timeout=self._timeout)
+        try:
+            channels, bridges = await asyncio.gather(client.get("/channels"), client.get("/bridges"))
+        finally:
+            await client.aclose()
+        return NodeContents(channels=channels, bridges=bridges)
 
     async def live(self, ari_url: str) -> NodeLive:
         """Apps (the internal link app left out), channel and bridge counts; None where ARI failed."""

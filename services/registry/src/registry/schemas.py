@@ -133,3 +133,62 @@ class NodePublic(BaseModel):
 class NodesPublic(BaseModel):
     data: list[NodePublic]
     count: int
+
+
+class MemberView(BaseModel):
+    """One caller in a conference (an app's bridge), on the node their call is on."""
+
+    channel_id: str
+    node: str
+    caller: str
+    app: str | None
+
+
+class LinkLegView(BaseModel):
+    """The SIP call carrying a bridge to one of its member nodes."""
+
+    node: str  # the member node it reaches
+    home_leg: str | None  # its end on the bridge's home node
+    remote_leg: str | None  # its end on the member node
+
+
+class ConferenceView(BaseModel):
+    """An app's bridge with its members, wherever they are."""
+
+    id: str
+    app: str | None
+    home: str  # the node holding the bridge itself
+    nodes: list[str]  # every node with members
+    members: list[MemberView]
+    link_legs: list[LinkLegView]
+
+
+class NodeView(BaseModel):
+    id: str
+    health: NodeHealth
+    drained: bool
+    channels: int | None
+    bridges: int | None
+
+
+class AppView(BaseModel):
+    name: str
+    enabled: bool
+    extensions: list[str]
+    consumers: int | None  # connected websockets; null when Redis did not answer
+    calls: int  # the app's channels in Stasis, on every node
+
+
+class Series(BaseModel):
+    """One chart line: ``[unix time, value]`` points, from Prometheus."""
+
+    label: str
+    points: list[tuple[float, float]]
+
+
+class DashboardSnapshot(BaseModel):
+    at: float
+    nodes: list[NodeView]
+    apps: list[AppView]
+    conferences: list[ConferenceView]
+    charts: dict[str, list[Series]]  # chart name -> lines; empty when Prometheus is not known

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     kv_resync_interval: float = 30.0
     # Per-node ARI look-ups (app state, channel and bridge counts) give up after this long.
     node_ari_timeout: float = 2.0
+    # The dashboard's charts come from this Prometheus (none: no charts); make up sets it.
+    prometheus_url: str | None = None
+    # How often the dashboard's stream sends a fresh snapshot.
+    dashboard_interval: float = 1.0
 
     @field_validator("database_url")
     @classmethod

@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from ariscale_common.ari import AriError
-from ariscale_common.dialplan import CLUSTER_ENDPOINT, LINK_APP, LINK_EXTEN_PREFIX
-from gateway.bridging.view import LEG_CHANNEL_PREFIX, local_bridge_id
+from ariscale_common.dialplan import CLUSTER_ENDPOINT, LEG_CHANNEL_PREFIX, LINK_APP, LINK_EXTEN_PREFIX
+from gateway.bridging.view import local_bridge_id
 from gateway.nodes import Node, NodeClients
 from gateway.redis_store import RedisStore
 
@@ -83,8 +83,11 @@ class LinkStore(RedisStore):
 
     async def involving(self, node_id: str) -> list[Link]:
         """Every link whose home or remote end is on ``node_id`` (a scan: for failover only)."""
-        links = await self._matching(self._key("*", "*"))
-        return [link for link in links if node_id in (link.home, link.remote)]
+        return [link for link in await self.every() if node_id in (link.home, link.remote)]
+
+    async def every(self) -> list[Link]:
+        """Every link leg set up, on any node (a scan: for failover and metrics)."""
+        return await self._matching(self._key("*", "*"))
 
     async def _matching(self, pattern: str) -> list[Link]:
         links = []
@@ -242,6 +245,10 @@ class Linker:
     async def unlink_all(self, bridge_id: str) -> None:
         for link in await self._store.of_bridge(bridge_id):
             await self.unlink(link)
+
+    async def open_links(self) -> list[Link]:
+        """Every link leg of the cluster (a Redis scan)."""
+        return await self._store.every()
 
     async def links(self, bridge_id: str) -> list[Link]:
         return await self._store.of_bridge(bridge_id)

@@ -10,11 +10,7 @@ entering/leaving ``B`` itself.
 from collections.abc import Collection
 from typing import Any
 
-from ariscale_common.dialplan import LINK_APP
-
-LOCAL_BRIDGE_PREFIX = "ariscale-link-"
-LEG_CHANNEL_PREFIX = "ariscale-leg-"
-RESERVED_PREFIX = "ariscale-"
+from ariscale_common.dialplan import LEG_CHANNEL_PREFIX, LINK_APP, LOCAL_BRIDGE_PREFIX
 
 MEMBERSHIP_EVENTS = {"ChannelEnteredBridge", "ChannelLeftBridge"}
 

@@ -42,6 +42,7 @@ from ariscale_common.bus import (
     parse_routing_key,
 )
 from ariscale_common.dialplan import LINK_APP
+from gateway import metrics
 from gateway.consul_watch import ConsulWatch
 from gateway.events.dispatch import Forward, NoLiveInstance
 
@@ -262,6 +263,7 @@ class BusWorker(ConsumerProducerMixin):
             log.warning("ignored a message on %s: %s", OWNERSHIP_QUEUE, exc)
             message.ack()
             return
+        metrics.taken_from_bus("ownership", _raw(message))
         self._settle(message, lambda: self._call(self._track(app, node, event_type, _raw(message))))
 
     def _on_app_event(self, app: str, message: Any) -> None:
@@ -269,6 +271,7 @@ class BusWorker(ConsumerProducerMixin):
             if app not in self._wanted:
                 return  # being handed back: left unacknowledged, the channel's close requeues it
         avoid = (message.headers or {}).get(AVOID_HEADER)
+        metrics.taken_from_bus("app", _raw(message))
 
         def handle() -> None:
             forward = self._call(self._dispatch(app, _raw(message), avoid))

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -26,6 +27,7 @@ from ariscale_common import Health, LinkState
 from ariscale_common.background import Periodic
 from ariscale_common.consumers import live_consumers
 from ariscale_common.keyspace import Keyspace
+from gateway import metrics
 from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class Instance:
             log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
             self.closed.set()
             return False
+        metrics.event_delivered(self.app, text)
         return True
 
 
@@ -151,6 +154,10 @@ class Instances:
 
     def local(self, instance_id: str) -> Instance | None:
         return self._local.get(instance_id)
+
+    def local_counts(self) -> dict[str, int]:
+        """How many websockets each app has on this gateway."""
+        return dict(Counter(i.app for i in self._local.values()))
 
     def local_of(self, app: str) -> list[Instance]:
         return [i for i in self._local.values() if i.app == app]

@@ -6,8 +6,8 @@ import logging
 from dataclasses import replace
 
 from ariscale_common.ari import AriError
+from ariscale_common.dialplan import RESERVED_PREFIX
 from gateway import placement
-from gateway.bridging.view import RESERVED_PREFIX
 from gateway.exceptions import IdInUse, NoNode
 from gateway.locate import APP_VARIABLE
 from gateway.nodes import Node
