@@ -1,11 +1,12 @@
 # ariscale: one ARI for many Asterisks.  `make up` starts a cluster, `make test` runs the suite.
 SHELL := /bin/bash
 NODES ?= 2
+GATEWAYS ?= 1
 N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
 
-.PHONY: up down status logs call test lint provision sync bench unit
+.PHONY: up down status logs call test lint provision sync bench load unit
 
 provision:
 	@bash deploy/scripts/provision.sh
@@ -14,7 +15,7 @@ sync: provision
 	@$(UV) sync --frozen --quiet
 
 up: sync
-	@$(CLUSTER) up --nodes $(NODES)
+	@$(CLUSTER) up --nodes $(NODES) --gateways $(GATEWAYS)
 
 status:
 	@$(CLUSTER) status
@@ -42,3 +43,16 @@ lint: sync
 
 bench: sync
 	$(UV) run --frozen python -m bench
+
+# make load RATE=10 STEP=10 DURATION=60 HOLD=2 NODES=2 GATEWAYS=1 (CALLS: per step, default RATE x DURATION)
+RATE ?= 10
+STEP ?= 0
+DURATION ?= 60
+CALLS ?= 0
+LOAD_PORT_BASE ?= 28000
+VARIANTS ?= answer,conference
+LOAD_HOLD = $(if $(filter command line environment,$(origin HOLD)),$(HOLD),2)
+load: sync
+	$(UV) run --frozen python -m bench.load --rate $(RATE) --step $(STEP) --duration $(DURATION) \
+		--calls $(CALLS) --hold $(LOAD_HOLD) --nodes $(NODES) --gateways $(GATEWAYS) \
+		--variants $(VARIANTS) --port-base $(LOAD_PORT_BASE)

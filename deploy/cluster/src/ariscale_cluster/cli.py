@@ -32,6 +32,7 @@ def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
         state_dir=args.state_dir.resolve(),
         port_base=args.port_base,
         node_count=args.nodes,
+        gateways=args.gateways,
         amqp_vhost=f"ariscale{suffix}",
         redis_key_prefix=f"ariscale{suffix}:",
         admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-id", default="n1", help="render-node: which node")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes on the one port")
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
@@ -82,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "up":
         previous = loaded(args.state_dir) if (args.state_dir / "spec.json").exists() else None
-        if previous and previous.spec.node_count != args.nodes and previous.procs.components():
-            print(f"a cluster with {previous.spec.node_count} nodes is running: make down first")
-            return 1
+        if previous and previous.procs.components():
+            nodes, gateways = previous.spec.node_count, previous.spec.gateways
+            if (nodes, gateways) != (args.nodes, args.gateways):
+                print(f"a cluster with {nodes} nodes and {gateways} gateway(s) is running: make down first")
+                return 1
         try:
             rows = Cluster(spec_from_args(args)).up()
         except (ClusterError, ValueError) as exc:

@@ -13,6 +13,7 @@ class ServiceSpec:
     factory: str  # "package.main:create_app"
     port: int
     env: dict[str, str]
+    workers: int = 1  # processes on the one listening socket (uvicorn --workers)
 
     @property
     def url(self) -> str:
@@ -61,13 +62,14 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
     return [
         ServiceSpec("registry", "registry.main:create_app", spec.registry_port, registry_env),
         *(node_agent(spec, node) for node in spec.nodes),
-        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env),
+        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env, spec.gateways),
         ServiceSpec("conf_app", "conf_app.main:create_app", spec.conf_app_port, env),
     ]
 
 
 def uvicorn_argv(service: ServiceSpec) -> list[str]:
+    workers = ["--workers", str(service.workers)] if service.workers > 1 else []
     return [
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
-        "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
+        "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log", *workers,
     ]  # fmt: skip

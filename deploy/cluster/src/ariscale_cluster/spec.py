@@ -15,6 +15,7 @@ from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("ARISCALE_CACHE_DIR", "/var/cache/ariscale"))
 MAX_NODES = 8
+MAX_GATEWAYS = 8
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ClusterSpec:
     state_dir: Path
     port_base: int = 20000
     node_count: int = 2
+    gateways: int = 1  # gateway processes sharing the one gateway port (uvicorn workers)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "ariscale:"
     amqp_host: str = "127.0.0.1"
@@ -59,6 +61,8 @@ class ClusterSpec:
     def __post_init__(self) -> None:
         if not 1 <= self.node_count <= MAX_NODES:
             raise ValueError(f"node_count must be 1..{MAX_NODES}, got {self.node_count}")
+        if not 1 <= self.gateways <= MAX_GATEWAYS:
+            raise ValueError(f"gateways must be 1..{MAX_GATEWAYS}, got {self.gateways}")
 
     @property
     def key(self) -> str:
