@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 
 from ariscale_common.keyspace import Keyspace
 from gateway.events.instances import InstanceRegistry, Instances, as_str, gateway_of
+from gateway.events.lanes import Retry
 from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ ENDED_TTL = 60
 _ENDING = {"StasisEnd", "ChannelDestroyed", "BridgeDestroyed"}
 
 
-class NoLiveInstance(Exception):
+class NoLiveInstance(Retry):
     """The app has no live instance to take the event: leave it queued."""
 
 
