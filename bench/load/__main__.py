@@ -26,7 +26,7 @@ from ariscale_cluster import Cluster, ClusterSpec, backing
 from bench.load import cpu
 from bench.load.app import ANSWER, VARIANTS, LoadApp, Target, running
 from bench.load.sipp_run import Batch, place
-from bench.load.stats import latency_ms
+from bench.stats import latency_ms
 
 CLUSTER_APP, CLUSTER_EXTEN = "loadapp", "7100"
 DIRECT_APP, DIRECT_EXTEN = "loaddirect", "7200"
