@@ -69,7 +69,9 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
 
 def uvicorn_argv(service: ServiceSpec) -> list[str]:
     workers = ["--workers", str(service.workers)] if service.workers > 1 else []
+    # Events are small JSON on loopback: compressing every websocket frame cost CPU for nothing.
     return [
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
-        "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log", *workers,
+        "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
+        "--ws-per-message-deflate", "false", *workers,
     ]  # fmt: skip

@@ -317,22 +317,29 @@ class BusWorker(ConsumerProducerMixin):
     # -- outcomes (thread side) ------------------------------------------------------------------
 
     def _settle(self) -> None:
-        """Ack what the loop handled, publish what it forwards, take back what it could not."""
+        """Ack what the loop handled, publish what it forwards, take back what it could not.
+
+        A lane's outcomes come in delivery order, so one ack (``multiple``) per lane and turn
+        covers all it handled.
+        """
+        last: dict[str, Any] = {}  # lane name -> its last handled message this turn
         while True:
             try:
                 lane, item, outcome = self._settled.get_nowait()
             except queue.Empty:
-                return
+                break
             if self._lanes.get(lane.name) is not lane:
                 continue  # its channel is gone: the broker has requeued the message already
-            message = item.message
             if outcome == RETRY:
+                _ack_up_to(last.pop(lane.name, None))
                 if lane.recover_at is None:
                     lane.recover_at = time.monotonic() + RETRY_PAUSE_S
                 continue
             if isinstance(outcome, Publish):
-                self._publish(message, outcome)
-            message.ack()
+                self._publish(item.message, outcome)
+            last[lane.name] = item.message
+        for message in last.values():
+            _ack_up_to(message)
 
     def _recover_due(self) -> None:
         """Lanes whose failed message waited long enough: every unacked one back, in order."""
@@ -357,6 +364,12 @@ class BusWorker(ConsumerProducerMixin):
     def _report(self, state: LinkState, detail: str) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody reads health any more
             self._loop.call_soon_threadsafe(self._health.set, "amqp", state, detail)
+
+
+def _ack_up_to(message: Any | None) -> None:
+    """Ack ``message`` and every earlier delivery on its channel."""
+    if message is not None:
+        message.channel.basic_ack(message.delivery_tag, multiple=True)
 
 
 def _app_lane(app: str) -> str:
