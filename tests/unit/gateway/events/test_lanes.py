@@ -14,9 +14,13 @@ class Message:
         self.delivery_info = {"number": number}
 
 
-def settled_numbers(settled: "queue.SimpleQueue[tuple[Lane, Any, Outcome]]", count: int) -> list[tuple[int, Any]]:
+def settled_numbers(
+    settled: "queue.SimpleQueue[tuple[Lane, Any, Outcome]]", count: int
+) -> list[tuple[int, Any]]:
     """The next ``count`` outcomes as (message number, outcome), waiting for each."""
-    return [(item.message.number, outcome) for _, item, outcome in (settled.get(timeout=5) for _ in range(count))]
+    return [
+        (item.message.number, outcome) for _, item, outcome in (settled.get(timeout=5) for _ in range(count))
+    ]
 
 
 async def test_deliveries_are_handled_in_order_without_waiting_for_each() -> None:
