@@ -73,7 +73,7 @@ def process_groups(cluster: Cluster) -> dict[str, list[int]]:
     table = cpu.processes()
     for pid in groups["gateway"]:  # uvicorn --workers: one entry per worker process
         for child, (parent, _) in sorted(table.items()):
-            if parent == pid and Path(f"/proc/{child}/cmdline").read_bytes().find(b"multiprocessing") >= 0:
+            if parent == pid and Path(f"/proc/{child}/cmdline").read_bytes().find(b"spawn_main") >= 0:
                 groups[f"gateway-worker-{child}"] = [child]
     return groups
 
