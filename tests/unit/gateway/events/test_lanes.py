@@ -5,7 +5,7 @@ import queue
 import threading
 from typing import Any
 
-from gateway.events.lanes import ACK, RETRY, Lane, Outcome, Publish, Retry
+from gateway.events.lanes import ACK, FINISHED, RETRY, Lane, Outcome, Publish, Retry
 
 
 class Message:
@@ -86,4 +86,45 @@ async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation
     again = await asyncio.to_thread(settled_numbers, settled, 3)
     assert again == [(1, ACK), (2, ACK), (3, ACK)]
     assert handled == [0, 1, 2, 3]
+    lane.close()
+
+
+async def test_a_finishing_lane_completes_the_message_in_hand_and_skips_the_rest() -> None:
+    loop = asyncio.get_running_loop()
+    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
+    lane = Lane("test", channel=None, settled=settled)
+    handled: list[int] = []
+    gate = asyncio.Event()
+
+    def work_for(number: int) -> Any:
+        async def work() -> Outcome:
+            await gate.wait()
+            handled.append(number)
+            return ACK
+
+        return work
+
+    lane.start(loop)
+    for number in range(3):
+        lane.push(Message(number), work_for(number))
+    await asyncio.sleep(0.05)  # 0 is in hand, 1 and 2 wait
+    lane.finish()
+    await asyncio.sleep(0.05)
+    gate.set()
+    first = await asyncio.to_thread(settled.get, True, 5)
+    last = await asyncio.to_thread(settled.get, True, 5)
+    assert (first[1].message.number, first[2]) == (0, ACK)
+    assert (last[1], last[2]) == (None, FINISHED)
+    await asyncio.sleep(0.05)
+    assert handled == [0]  # 1 and 2 go back to the queue with the channel
+    assert settled.empty()
+    lane.close()
+
+
+async def test_an_idle_lane_finishes_at_once() -> None:
+    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
+    lane = Lane("test", channel=None, settled=settled)
+    lane.start(asyncio.get_running_loop())
+    lane.finish()
+    assert (await asyncio.to_thread(settled.get, True, 5))[2] == FINISHED
     lane.close()

@@ -45,7 +45,7 @@ from ariscale_common.bus import (
 from ariscale_common.dialplan import LINK_APP
 from gateway.consul_watch import ConsulWatch
 from gateway.events.dispatch import Forward
-from gateway.events.lanes import ACK, RETRY, Lane, Outcome, Publish, Work
+from gateway.events.lanes import ACK, FINISHED, RETRY, Lane, Outcome, Publish, Work
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class BusWorker(ConsumerProducerMixin):
         self._wanted: set[str] = set()  # apps to dispatch (loop side, under _lock)
         self._known: set[str] = set()  # apps whose queue must exist (loop side, under _lock)
         self._consumers: dict[str, Consumer] = {}  # thread side: app -> consumer on its own channel
+        self._finishing: set[str] = set()  # thread side: apps whose lane finishes before closing
         self._lanes: dict[str, Lane] = {}  # thread side: consumer name -> its lane
         self._settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
         self._declared: set[str] = set()
@@ -201,6 +202,7 @@ class BusWorker(ConsumerProducerMixin):
     def on_consume_ready(self, connection: Connection, channel: Any, consumers: Any, **_: Any) -> None:
         self._conn = connection
         self._consumers = {}  # channels of the previous connection died with it
+        self._finishing = set()
         self._declared = set()
         self._consume(OWNERSHIP_QUEUE, ownership_queue(), self._on_stasis)
         self._consume(self.gateway_id, gateway_queue(self.gateway_id), self._on_forwarded)
@@ -246,17 +248,28 @@ class BusWorker(ConsumerProducerMixin):
                 _app_lane(app), app_queue(app), partial(self._on_app_event, app)
             )
             log.info("app %s: consuming %s (active when no other gateway is)", app, app_queue_name(app))
-        for app in sorted(self._consumers.keys() - wanted):
-            consumer = self._consumers.pop(app)
-            lane = self._lanes.pop(_app_lane(app), None)
-            if lane is not None:
-                lane.close()
-            # Closing the channel returns its unacknowledged messages to the queue, in order.
+        for app in sorted(self._consumers.keys() - wanted - self._finishing):
+            # No new deliveries; the lane finishes the message in hand and reports FINISHED,
+            # then the channel closes (:meth:`_stop_consuming`).
             with contextlib.suppress(Exception):
-                consumer.cancel()
-            with contextlib.suppress(Exception):
-                consumer.channel.close()  # type: ignore[union-attr]
-            log.info("app %s: stopped consuming %s", app, app_queue_name(app))
+                self._consumers[app].cancel()
+            lane = self._lanes.get(_app_lane(app))
+            if lane is None:
+                self._stop_consuming(app)
+            else:
+                self._finishing.add(app)
+                lane.finish()
+
+    def _stop_consuming(self, app: str) -> None:
+        """Close the app's channel: its unacknowledged messages go back to the queue, in order."""
+        self._finishing.discard(app)
+        consumer = self._consumers.pop(app)
+        lane = self._lanes.pop(_app_lane(app), None)
+        if lane is not None:
+            lane.close()
+        with contextlib.suppress(Exception):
+            consumer.channel.close()  # type: ignore[union-attr]
+        log.info("app %s: stopped consuming %s", app, app_queue_name(app))
 
     # -- deliveries (thread side): each handed to its lane, none waited for -----------------------
 
@@ -330,6 +343,10 @@ class BusWorker(ConsumerProducerMixin):
                 break
             if self._lanes.get(lane.name) is not lane:
                 continue  # its channel is gone: the broker has requeued the message already
+            if outcome == FINISHED:
+                _ack_up_to(last.pop(lane.name, None))
+                self._stop_consuming(lane.name.removeprefix(_APP_LANE))
+                continue
             if outcome == RETRY:
                 _ack_up_to(last.pop(lane.name, None))
                 if lane.recover_at is None:
@@ -372,8 +389,11 @@ def _ack_up_to(message: Any | None) -> None:
         message.channel.basic_ack(message.delivery_tag, multiple=True)
 
 
+_APP_LANE = "app:"
+
+
 def _app_lane(app: str) -> str:
-    return f"app:{app}"
+    return f"{_APP_LANE}{app}"
 
 
 def _raw(message: Any) -> bytes:

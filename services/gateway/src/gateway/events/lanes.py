@@ -32,6 +32,7 @@ class Publish:
 
 ACK = "ack"
 RETRY = "retry"  # take it back (with everything after it) and deliver it again after a pause
+FINISHED = "finished"  # (no message) the lane stopped after the message in hand, as asked
 Outcome = str | Publish
 Work = Callable[[], Coroutine[Any, Any, Outcome]]
 
@@ -47,7 +48,7 @@ class Lane:
     """One consumer's deliveries, handled on the loop one at a time (thread-side: push, retry)."""
 
     def __init__(
-        self, name: str, channel: Any, settled: "queue.SimpleQueue[tuple[Lane, Item, Outcome]]"
+        self, name: str, channel: Any, settled: "queue.SimpleQueue[tuple[Lane, Item | None, Outcome]]"
     ) -> None:
         self.name = name
         self.channel = channel
@@ -56,6 +57,8 @@ class Lane:
         self._settled = settled
         self._inbox: asyncio.Queue[Item] = asyncio.Queue()
         self._task: Any = None  # concurrent.futures.Future of the loop-side task
+        self._busy = False  # loop side: a message is being handled
+        self._finishing = False  # loop side: stop after the message in hand
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -64,6 +67,15 @@ class Lane:
     def push(self, message: Any, work: Work) -> None:
         """Hand one delivery to the loop; returns at once (thread side)."""
         self._loop.call_soon_threadsafe(self._inbox.put_nowait, Item(message, self.generation, work))
+
+    def finish(self) -> None:
+        """Stop after the message in hand, then report FINISHED (thread side); the rest are skipped."""
+        self._loop.call_soon_threadsafe(self._finish_now)
+
+    def _finish_now(self) -> None:
+        self._finishing = True
+        if not self._busy:
+            self._settled.put((self, None, FINISHED))
 
     def close(self) -> None:
         """Stop handling (thread side); what it still holds goes back with its channel."""
@@ -74,12 +86,18 @@ class Lane:
         failed = -1  # the generation whose deliveries are being taken back
         while True:
             item = await self._inbox.get()
-            if item.generation <= failed:
+            if item.generation <= failed or self._finishing:
                 continue
-            outcome = await self._handle(item)
+            self._busy = True
+            try:
+                outcome = await self._handle(item)
+            finally:
+                self._busy = False
             if outcome == RETRY:
                 failed = item.generation
             self._settled.put((self, item, outcome))
+            if self._finishing:
+                self._settled.put((self, None, FINISHED))
 
     async def _handle(self, item: Item) -> Outcome:
         try:
