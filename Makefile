@@ -6,11 +6,12 @@ ifneq ($(origin NODES),command line)
 NODES := 2
 endif
 RUNTIME ?= native
+GATEWAYS ?= 1
 N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
 
-.PHONY: up down status logs call test lint provision sync bench unit images compose
+.PHONY: up down status logs call test lint provision sync bench load unit images compose
 
 provision:
 	@bash deploy/scripts/provision.sh
@@ -20,7 +21,7 @@ sync: provision
 
 up: sync
 	@if [ "$(RUNTIME)" = containers ]; then $(MAKE) --no-print-directory images; fi
-	@$(CLUSTER) up --nodes $(NODES) --runtime $(RUNTIME) $(ARGS)
+	@$(CLUSTER) up --nodes $(NODES) --gateways $(GATEWAYS) --runtime $(RUNTIME) $(ARGS)
 
 # podman, base images from Debian's archive, one image per service (cached: seconds when unchanged).
 images: sync
@@ -57,3 +58,16 @@ lint: sync
 
 bench: sync
 	$(UV) run --frozen python -m bench
+
+# make load RATE=10 STEP=10 DURATION=60 HOLD=2 NODES=2 GATEWAYS=1 (CALLS: per step, default RATE x DURATION)
+RATE ?= 10
+STEP ?= 0
+DURATION ?= 60
+CALLS ?= 0
+LOAD_PORT_BASE ?= 28000
+VARIANTS ?= answer,conference
+LOAD_HOLD = $(if $(filter command line environment,$(origin HOLD)),$(HOLD),2)
+load: sync
+	$(UV) run --frozen python -m bench.load --rate $(RATE) --step $(STEP) --duration $(DURATION) \
+		--calls $(CALLS) --hold $(LOAD_HOLD) --nodes $(NODES) --gateways $(GATEWAYS) \
+		--variants $(VARIANTS) --port-base $(LOAD_PORT_BASE)

@@ -6,7 +6,9 @@ measures:
 * ARI request latency through the gateway vs straight to the node that owns the resource;
 * bridge joins: ``addChannel`` → ``ChannelEnteredBridge`` at the app, for a member on the
   bridge's node (the baseline), on another node with a new link leg, and on another node whose
-  leg already exists.
+  leg already exists;
+* the event path: event delay through the cluster vs a websocket straight on the node, and a
+  burst of events checked for completeness and order (:mod:`bench.event_path`).
 """
 
 import asyncio
@@ -26,6 +28,7 @@ import httpx
 import websockets
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
+from bench.event_path import EventSource, bench_event_path
 
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 REQUESTS = 200
@@ -96,7 +99,23 @@ async def bench(cluster: Cluster) -> dict[str, Any]:
             "joins": await bench_joins(cluster, gw, waiter),
         }
         listener.cancel()
+        results["event path"] = await bench_events(cluster, auth)
     return results
+
+
+async def bench_events(cluster: Cluster, auth: tuple[str, str]) -> dict[str, Any]:
+    spec = cluster.spec
+    node = spec.nodes[0]
+    ws_node = node.ari_url.replace("http", "ws", 1)
+    ws_gateway = f"ws://127.0.0.1:{spec.gateway_port}/ari"
+    direct = EventSource(
+        "direct", node.ari_url, "benchdirect",
+        f"{ws_node}/events?app=benchdirect&api_key={spec.ari_user}:{spec.ari_password}",
+    )  # fmt: skip
+    through = EventSource(
+        "cluster", node.ari_url, "bench", f"{ws_gateway}/events?app=bench&api_key={auth[0]}:{auth[1]}"
+    )
+    return await bench_event_path(direct, through, (spec.ari_user, spec.ari_password))
 
 
 async def bench_requests(cluster: Cluster, gw: httpx.AsyncClient) -> dict[str, Any]:

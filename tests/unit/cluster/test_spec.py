@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from ariscale_cluster import services
 from ariscale_cluster.spec import ClusterSpec
 
 
@@ -48,3 +49,23 @@ def test_node_count_is_bounded(nodes: int) -> None:
 def test_amqp_url_escapes_the_vhost() -> None:
     spec = ClusterSpec(state_dir=Path("/x"), amqp_vhost="/")
     assert spec.amqp_url.endswith("/%2F")
+
+
+@pytest.mark.parametrize("gateways", [0, 9])
+def test_gateway_count_is_bounded(gateways: int) -> None:
+    with pytest.raises(ValueError, match="gateways"):
+        ClusterSpec(state_dir=Path("/tmp/x"), gateways=gateways)
+
+
+def test_several_gateways_share_one_port_as_uvicorn_workers() -> None:
+    spec = ClusterSpec(state_dir=Path("/tmp/x"), gateways=2)
+    gateway = next(s for s in services.cluster_services(spec) if s.component == "gateway")
+    argv = services.uvicorn_argv(gateway)
+    assert argv[argv.index("--port") + 1] == str(spec.gateway_port)
+    assert argv[argv.index("--workers") + 1] == "2"
+    single = next(
+        s
+        for s in services.cluster_services(ClusterSpec(state_dir=Path("/tmp/x")))
+        if s.component == "gateway"
+    )
+    assert "--workers" not in services.uvicorn_argv(single)

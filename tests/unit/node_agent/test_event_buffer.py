@@ -62,3 +62,13 @@ def test_peek_on_empty_buffer_returns_none() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         EventBuffer[int](0)
+
+
+def test_peek_many_reads_the_head_in_order_without_removing_it() -> None:
+    buffer: EventBuffer[int] = EventBuffer(10)
+    assert buffer.peek_many(3, 0) == []
+    for item in range(5):
+        buffer.put(item)
+    assert buffer.peek_many(3, 0) == [0, 1, 2]
+    assert buffer.peek_many(9, 0) == [0, 1, 2, 3, 4]
+    assert len(buffer) == 5  # nothing leaves before it is confirmed

@@ -32,6 +32,7 @@ def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
         state_dir=args.state_dir.resolve(),
         port_base=args.port_base,
         node_count=args.nodes,
+        gateways=args.gateways,
         amqp_vhost=f"ariscale{suffix}",
         redis_key_prefix=f"ariscale{suffix}:",
         admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call", metavar="CHANNEL_ID", help="logs: every line about one call")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes on the one port")
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
     parser.add_argument("--no-supervise", action="store_true", help="up: crashed processes stay dead")
     args = parser.parse_args(argv)
@@ -79,16 +81,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "up":
         previous = loaded(args.state_dir) if (args.state_dir / "spec.json").exists() else None
-        if (
-            previous
-            and previous.procs.components()
-            and (previous.spec.node_count != args.nodes or previous.spec.runtime != args.runtime)
-        ):
-            print(
-                f"a {previous.spec.runtime} cluster with {previous.spec.node_count} nodes is running:"
-                " make down first"
-            )
-            return 1
+        if previous and previous.procs.components():
+            before = (previous.spec.node_count, previous.spec.gateways, previous.spec.runtime)
+            if before != (args.nodes, args.gateways, args.runtime):
+                print(
+                    f"a {before[2]} cluster with {before[0]} nodes and {before[1]} gateway(s) is running:"
+                    " make down first"
+                )
+                return 1
         try:
             rows = Cluster(spec_from_args(args)).up()
         except (ClusterError, ValueError) as exc:

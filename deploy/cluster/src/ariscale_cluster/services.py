@@ -17,6 +17,7 @@ class ServiceSpec:
     port: int
     env: dict[str, str]
     writes: tuple[Path, ...] = ()  # directories it writes (mounted at the same path in containers)
+    workers: int = 1  # processes on the one listening socket (uvicorn --workers)
 
     @property
     def url(self) -> str:
@@ -82,7 +83,7 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
             writes=(registry_db_dir(spec), kamailio.edge_dir(spec)),
         ),
         *(node_agent(spec, node) for node in spec.nodes),
-        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env),
+        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env, workers=spec.gateways),
         # Its app's password, where the SDK's Config finds it.
         ServiceSpec(
             "conf_app", "conf_app.main:create_app", spec.conf_app_port, env, writes=(credentials_dir(spec),)
@@ -103,7 +104,10 @@ def service_command(service: ServiceSpec) -> Command:
 
 
 def uvicorn_argv(service: ServiceSpec) -> list[str]:
+    workers = ["--workers", str(service.workers)] if service.workers > 1 else []
+    # Events are small JSON on loopback: compressing every websocket frame cost CPU for nothing.
     return [
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
         "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
+        "--ws-per-message-deflate", "false", *workers,
     ]  # fmt: skip

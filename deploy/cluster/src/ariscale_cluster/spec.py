@@ -19,6 +19,7 @@ from pathlib import Path
 CACHE_DIR = Path(os.environ.get("ARISCALE_CACHE_DIR", "/var/cache/ariscale"))
 MAX_NODES = 8
 RUNTIMES = ("native", "containers")
+MAX_GATEWAYS = 8
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ClusterSpec:
     state_dir: Path
     port_base: int = 20000
     node_count: int = 2
+    gateways: int = 1  # gateway processes sharing the one gateway port (uvicorn workers)
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "ariscale:"
     amqp_host: str = "127.0.0.1"
@@ -68,6 +70,8 @@ class ClusterSpec:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if not 1 <= self.node_count <= MAX_NODES:
             raise ValueError(f"node_count must be 1..{MAX_NODES}, got {self.node_count}")
+        if not 1 <= self.gateways <= MAX_GATEWAYS:
+            raise ValueError(f"gateways must be 1..{MAX_GATEWAYS}, got {self.gateways}")
 
     @property
     def key(self) -> str:

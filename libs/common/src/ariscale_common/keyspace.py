@@ -4,6 +4,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
 
     P own:<kind>:<id>           string  JSON owner (node, app) of a channel/bridge/playback/…
     P gone:<kind>:<id>          string  node whose death made the gateway forget the resource (expires)
+    P node-channels:<node>      zset    channels owned on a node (placement's counts), score = time
     P instances:<app>           zset    live instances of an app, score = live until
     P assign:<app>:<call>       string  instance a call's events go to
     P turn:<app>                counter round-robin turn for new calls of an app
@@ -37,6 +38,9 @@ class Keyspace:
     def all_owners(self) -> str:
         """SCAN pattern matching every ``own:`` key."""
         return f"{self.prefix}own:*"
+
+    def node_channels(self, node_id: str) -> str:
+        return f"{self.prefix}node-channels:{node_id}"
 
     def instances(self, app: str) -> str:
         return f"{self.prefix}instances:{app}"

@@ -2,11 +2,14 @@
 
 Redis is a cache and Asterisk the truth: a miss is answered by asking the nodes (see
 ``forwarding``), and every entry can be rebuilt from them. Creation claims with ``SET NX`` so
-that two gateways creating the same id agree on one node.
+that two gateways creating the same id agree on one node. Channels are also indexed per node
+(``node-channels:<node>``), so placement counts a node's channels without asking it.
 """
 
 import enum
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.redis_store import RedisStore
@@ -43,6 +46,19 @@ class Owner:
         return cls(node=str(data["node"]), app=str(data["app"]))
 
 
+# Forget an entry and take a channel out of its node's index, in one step (the node is in the entry).
+_RELEASE = """
+local raw = redis.call('GET', KEYS[1])
+if raw and ARGV[2] == 'channel' then
+  local ok, owner = pcall(cjson.decode, raw)
+  if ok and type(owner) == 'table' and owner.node then
+    redis.call('ZREM', ARGV[3] .. owner.node, ARGV[1])
+  end
+end
+return redis.call('DEL', KEYS[1])
+"""
+
+
 class OwnershipStore(RedisStore):
     """Async access to ownership entries under ``<prefix>own:<kind>:<id>``."""
 
@@ -60,11 +76,19 @@ class OwnershipStore(RedisStore):
         return [Owner.decode(raw) if raw is not None else None for raw in raws]
 
     async def set(self, kind: Kind, resource_id: str, owner: Owner) -> None:
-        await self._redis.set(self._key(kind, resource_id), owner.encode())
+        if kind is not Kind.CHANNEL:
+            await self._redis.set(self._key(kind, resource_id), owner.encode())
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(kind, resource_id), owner.encode())
+            pipe.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
+            await pipe.execute()
 
     async def claim(self, kind: Kind, resource_id: str, owner: Owner) -> Owner:
         """Record ``owner`` unless someone already did; return whoever owns it now."""
         if await self._redis.set(self._key(kind, resource_id), owner.encode(), nx=True):
+            if kind is Kind.CHANNEL:
+                await self._redis.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
             return owner
         current = await self.get(kind, resource_id)
         # Released between our SET NX and GET: try once more rather than report nobody.
@@ -78,7 +102,15 @@ class OwnershipStore(RedisStore):
         return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 2, *keys_and_args))
 
     async def release(self, kind: Kind, resource_id: str) -> None:
-        await self._redis.delete(self._key(kind, resource_id))
+        key = self._key(kind, resource_id)
+        await self._redis.eval(_RELEASE, 1, key, resource_id, kind.value, self._keys.node_channels(""))
+
+    async def channel_counts(self, nodes: Sequence[str]) -> list[int]:
+        """How many channels each of ``nodes`` owns, from the index (one round trip for all)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for node in nodes:
+                pipe.zcard(self._keys.node_channels(node))
+            return [int(n) for n in await pipe.execute()]
 
     async def forget_dead(self, kind: Kind, resource_id: str, node: str) -> None:
         """Drop the entry of a resource that died with ``node``, for good: see :meth:`set_reported`."""
@@ -105,4 +137,5 @@ class OwnershipStore(RedisStore):
             raw = await self._redis.get(key)
             if raw is not None and Owner.decode(raw).node == node:
                 dropped += await self._redis.delete(key)
+        await self._redis.delete(self._keys.node_channels(node))
         return dropped

@@ -4,11 +4,12 @@ The loop never blocks on it: :meth:`EventBuffer.put` always returns at once. Whe
 full the *oldest* item makes room (recent events describe calls still in progress, which matter
 more to the gateway than stale ones); every such loss is counted in :attr:`dropped`.
 
-The consumer reads the head with :meth:`peek`, publishes it, and only then removes it with
+The consumer reads the head with :meth:`peek_many`, publishes it, and only then removes it with
 :meth:`pop_if`: an item whose publication failed stays at the head and goes first after the
 broker comes back, so order is kept.
 """
 
+import itertools
 import threading
 from collections import deque
 from typing import Generic, TypeVar
@@ -45,10 +46,15 @@ class EventBuffer(Generic[T]):
 
     def peek(self, timeout: float) -> T | None:
         """The oldest item, waiting up to ``timeout`` seconds for one; None if still empty."""
+        head = self.peek_many(1, timeout)
+        return head[0] if head else None
+
+    def peek_many(self, limit: int, timeout: float) -> list[T]:
+        """Up to ``limit`` oldest items, in order, waiting up to ``timeout`` seconds for one."""
         with self._ready:
             if not self._items:
                 self._ready.wait(timeout)
-            return self._items[0] if self._items else None
+            return list(itertools.islice(self._items, limit))
 
     def pop_if(self, item: T) -> bool:
         """Remove the head if it is ``item`` (it may have been evicted meanwhile); True if removed."""

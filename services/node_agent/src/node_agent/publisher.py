@@ -1,8 +1,9 @@
 """Every ARI event to RabbitMQ: a Kombu producer in its own thread, fed through an EventBuffer.
 
 Kombu is synchronous, so it never runs on the event loop. The loop calls :meth:`Publisher.submit`
-(non-blocking); the thread publishes the buffer's head to the durable topic exchange
-``ariscale.stasis`` with publisher confirms and removes it only once the broker confirmed it.
+(non-blocking); the thread publishes the buffer's head (up to ``BATCH`` events at a time) to the
+durable topic exchange ``ariscale.stasis`` and removes them only once the broker confirmed them
+all: one confirm wait per batch, not per event.
 While the broker is unreachable events pile up in the bounded buffer and are flushed in order
 when the thread reconnects (backoff capped at ``reconnect_max_s``).
 """
@@ -11,7 +12,9 @@ import logging
 import threading
 import time
 import uuid
+from typing import Any
 
+from amqp.exceptions import MessageNacked
 from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
@@ -28,6 +31,7 @@ from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT_S = 5.0
+BATCH = 256  # events published before waiting for their confirms
 IDLE_POLL_S = 0.5
 HEARTBEAT_S = 10
 DROP_LOG_EVERY = 1000  # an overflowing buffer logs its first loss, then every thousandth
@@ -116,18 +120,14 @@ class Publisher:
         while not self._done():
             self._report(LinkState.CONNECTING, "")
             try:
-                with Connection(
-                    self._url,
-                    heartbeat=HEARTBEAT_S,
-                    connect_timeout=2,
-                    transport_options={"confirm_publish": True},
-                ) as conn:
+                with Connection(self._url, heartbeat=HEARTBEAT_S, connect_timeout=2) as conn:
                     conn.ensure_connection(max_retries=1)
                     producer = Producer(conn.channel(), exchange=self._exchange)
                     self._exchange.declare(channel=producer.channel)
+                    confirms = Confirms(producer.channel)
                     self._report(LinkState.UP, "")
                     backoff = 0.1
-                    self._pump(conn, producer)
+                    self._pump(conn, producer, confirms)
             except Exception as exc:  # kombu/amqp raise many types (socket, AMQP, recoverable)
                 detail = f"{type(exc).__name__}: {exc}"
                 self._report(LinkState.DOWN, f"{detail}; {len(self._buffer)} events buffered")
@@ -142,28 +142,30 @@ class Publisher:
             len(self._buffer) == 0 or time.monotonic() >= self._flush_deadline
         )
 
-    def _pump(self, conn: Connection, producer: Producer) -> None:
+    def _pump(self, conn: Connection, producer: Producer, confirms: "Confirms") -> None:
         while not self._done():
-            message = self._buffer.peek(IDLE_POLL_S)
-            if message is None:
+            batch = self._buffer.peek_many(BATCH, IDLE_POLL_S)
+            if not batch:
                 self._check_alive(conn)
                 continue
+            for message in batch:
+                producer.publish(
+                    message.body,
+                    routing_key=message.routing_key,
+                    headers=message.headers,
+                    message_id=message.message_id,
+                    content_type=CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=2,  # persistent
+                    retry=False,
+                )
             started = time.perf_counter()
-            producer.publish(
-                message.body,
-                routing_key=message.routing_key,
-                headers=message.headers,
-                message_id=message.message_id,
-                content_type=CONTENT_TYPE,
-                content_encoding="utf-8",
-                delivery_mode=2,  # persistent
-                retry=False,
-                confirm_timeout=CONFIRM_TIMEOUT_S,
-            )
-            # Reached only once the broker confirmed it (confirm_publish): now it may leave.
+            confirms.wait(conn, len(batch), CONFIRM_TIMEOUT_S)
             PUBLISH_CONFIRM_SECONDS.observe(time.perf_counter() - started)
-            self._buffer.pop_if(message)
-            self.published += 1
+            # Reached only once the broker confirmed the whole batch: now it may leave.
+            for message in batch:
+                self._buffer.pop_if(message)
+            self.published += len(batch)
 
     @staticmethod
     def _check_alive(conn: Connection) -> None:
@@ -173,3 +175,37 @@ class Publisher:
             conn.drain_events(timeout=0.01)
         except TimeoutError:
             pass
+
+
+class Confirms:
+    """Publisher confirms on one channel, counted by delivery tag (the broker acks several at once)."""
+
+    def __init__(self, channel: Any) -> None:
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._acked)
+        channel.events["basic_nack"].add(self._nacked)
+        self.sent = 0
+        self.confirmed = 0
+        self.nacked = False
+
+    def _acked(self, delivery_tag: int, multiple: bool) -> None:
+        self.confirmed = max(self.confirmed, delivery_tag)
+
+    def _nacked(self, delivery_tag: int, multiple: bool) -> None:
+        self.nacked = True
+
+    def wait(self, conn: Connection, count: int, timeout: float) -> None:
+        """Until the broker confirmed the ``count`` messages just published; raise if it did not.
+
+        A nack or a timeout raises: the caller reconnects and publishes the batch again (at least
+        once, never lost).
+        """
+        self.sent += count
+        deadline = time.monotonic() + timeout
+        while self.confirmed < self.sent:
+            if self.nacked:
+                raise MessageNacked(f"the broker refused a message (up to tag {self.sent})")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no confirm for {self.sent - self.confirmed} message(s) in {timeout} s")
+            conn.drain_events(timeout=remaining)

@@ -5,20 +5,21 @@
 It declares and consumes the gateway's part of the bus topology (:mod:`ariscale_common.bus`):
 the ownership queue, the app queues of apps it dispatches, and its own forwarding queue.
 
-Kombu is synchronous: the worker runs in its own thread and reaches the event loop through
-``asyncio.run_coroutine_threadsafe``, waiting for each message's outcome before the next one (that
-wait is what keeps events in order). Publishing uses a second connection: a confirm wait on the
-consuming connection would deliver other messages re-entrantly.
+Kombu is synchronous: the worker runs in its own thread and hands each delivery to the event
+loop through its consumer's :class:`~gateway.events.lanes.Lane` without waiting for it; the lane
+keeps the order, the thread settles the outcomes on its next turn. Publishing uses a second
+connection: a confirm wait on the consuming connection would deliver other messages re-entrantly.
 """
 
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
@@ -44,20 +45,20 @@ from ariscale_common.bus import (
 from ariscale_common.dialplan import LINK_APP
 from gateway import metrics
 from gateway.consul_watch import ConsulWatch
-from gateway.events.dispatch import Forward, NoLiveInstance
+from gateway.events.dispatch import Forward
+from gateway.events.lanes import ACK, FINISHED, RETRY, Lane, Outcome, Publish, Work
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 50
+PREFETCH = 500  # deliveries in flight per consumer: acks come a turn later, not per message
 HEARTBEAT_S = 10
-CALL_TIMEOUT_S = 60.0  # one message's handling on the loop (sends time out well before)
-RETRY_PAUSE_S = 0.2  # before a message that could not be handled is requeued
 QUEUE_WAIT_S = 5.0  # for an app's queue to be declared before its websocket is accepted
+TURN_S = 0.02  # the thread's longest wait for the broker before it settles outcomes again
+RETRY_PAUSE_S = 0.2  # before a message that could not be handled is delivered again
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
 Dispatch = Callable[[str, bytes, str | None], Coroutine[Any, Any, Forward | None]]
 Deliver = Callable[[str, str, bytes], Coroutine[Any, Any, bool]]
-T = TypeVar("T")
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
 _gateways = Exchange(GATEWAY_EXCHANGE, type="direct", durable=True)
@@ -114,6 +115,9 @@ class BusWorker(ConsumerProducerMixin):
         self._wanted: set[str] = set()  # apps to dispatch (loop side, under _lock)
         self._known: set[str] = set()  # apps whose queue must exist (loop side, under _lock)
         self._consumers: dict[str, Consumer] = {}  # thread side: app -> consumer on its own channel
+        self._finishing: set[str] = set()  # thread side: apps whose lane finishes before closing
+        self._lanes: dict[str, Lane] = {}  # thread side: consumer name -> its lane
+        self._settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
         self._declared: set[str] = set()
         self._conn: Connection | None = None
         self._thread = threading.Thread(target=self._run_forever, name="amqp-gateway", daemon=True)
@@ -127,6 +131,7 @@ class BusWorker(ConsumerProducerMixin):
     async def stop(self) -> None:
         self.should_stop = True
         await asyncio.to_thread(self._thread.join, 10)
+        self._close_lanes()
 
     def dispatch_app(self, app: str) -> None:
         """Start consuming the app's queue (non-blocking; the thread acts on its next turn)."""
@@ -162,7 +167,7 @@ class BusWorker(ConsumerProducerMixin):
     def _run_forever(self) -> None:
         while not self.should_stop:
             try:
-                self.run(safety_interval=0.05)
+                self.run(safety_interval=TURN_S)
             except Exception as exc:  # a bug or an unexpected broker answer: start over
                 log.exception("AMQP worker failed; restarting")
                 self._report(LinkState.DOWN, f"{exc!r}; retry in 1 s")
@@ -173,6 +178,7 @@ class BusWorker(ConsumerProducerMixin):
         if self._conn is not None:
             self._report(LinkState.CONNECTING, "connection lost; reconnecting")
         self._drop_producer()
+        self._close_lanes()  # their channels died with the connection: the broker requeued all
         with self.create_connection() as conn:
             conn.ensure_connection(
                 self.on_connection_error,
@@ -204,24 +210,37 @@ class BusWorker(ConsumerProducerMixin):
     def get_consumers(self, consumer: Callable[..., Consumer], channel: Any) -> list[Consumer]:
         _gateways(channel).declare()
         _stasis(channel).declare()
-        return [
-            consumer(queues=[ownership_queue()], on_message=self._on_stasis, prefetch_count=PREFETCH),
-            consumer(
-                queues=[gateway_queue(self.gateway_id)],
-                on_message=self._on_forwarded,
-                prefetch_count=PREFETCH,
-            ),
-        ]
+        return []  # each consumer gets a channel of its own (on_consume_ready): one lane each
 
     def on_consume_ready(self, connection: Connection, channel: Any, consumers: Any, **_: Any) -> None:
         self._conn = connection
         self._consumers = {}  # channels of the previous connection died with it
+        self._finishing = set()
         self._declared = set()
+        self._consume(OWNERSHIP_QUEUE, ownership_queue(), self._on_stasis)
+        self._consume(self.gateway_id, gateway_queue(self.gateway_id), self._on_forwarded)
         self._reconcile()
         self._report(LinkState.UP, "")
 
     def on_iteration(self) -> None:
+        self._settle()
+        self._recover_due()
         self._reconcile()
+
+    def _consume(self, name: str, queue_: Queue, on_message: Callable[[Any], None]) -> Consumer:
+        assert self._conn is not None
+        channel = self._conn.channel()
+        consumer = Consumer(channel, queues=[queue_], on_message=on_message, prefetch_count=PREFETCH)
+        lane = Lane(name, channel, self._settled)
+        lane.start(self._loop)
+        self._lanes[name] = lane
+        consumer.consume()
+        return consumer
+
+    def _close_lanes(self) -> None:
+        for lane in self._lanes.values():
+            lane.close()
+        self._lanes = {}
 
     def _reconcile(self) -> None:
         """Bring the app queues (declared, consumed) in line with what the loop asked for."""
@@ -238,23 +257,34 @@ class BusWorker(ConsumerProducerMixin):
                 log.warning("app %r: no queue: %s", app, exc)
             self._declared.add(app)
         for app in sorted(wanted - self._consumers.keys()):
-            consumer = Consumer(
-                conn.channel(),
-                queues=[app_queue(app)],
-                on_message=partial(self._on_app_event, app),
-                prefetch_count=PREFETCH,
+            self._consumers[app] = self._consume(
+                _app_lane(app), app_queue(app), partial(self._on_app_event, app)
             )
-            consumer.consume()
-            self._consumers[app] = consumer
             log.info("app %s: consuming %s (active when no other gateway is)", app, app_queue_name(app))
-        for app in sorted(self._consumers.keys() - wanted):
-            consumer = self._consumers.pop(app)
-            # Closing the channel returns its unacknowledged messages to the queue, in order.
+        for app in sorted(self._consumers.keys() - wanted - self._finishing):
+            # No new deliveries; the lane finishes the message in hand and reports FINISHED,
+            # then the channel closes (:meth:`_stop_consuming`).
             with contextlib.suppress(Exception):
-                consumer.cancel()
-            with contextlib.suppress(Exception):
-                consumer.channel.close()  # type: ignore[union-attr]
-            log.info("app %s: stopped consuming %s", app, app_queue_name(app))
+                self._consumers[app].cancel()
+            lane = self._lanes.get(_app_lane(app))
+            if lane is None:
+                self._stop_consuming(app)
+            else:
+                self._finishing.add(app)
+                lane.finish()
+
+    def _stop_consuming(self, app: str) -> None:
+        """Close the app's channel: its unacknowledged messages go back to the queue, in order."""
+        self._finishing.discard(app)
+        consumer = self._consumers.pop(app)
+        lane = self._lanes.pop(_app_lane(app), None)
+        if lane is not None:
+            lane.close()
+        with contextlib.suppress(Exception):
+            consumer.channel.close()  # type: ignore[union-attr]
+        log.info("app %s: stopped consuming %s", app, app_queue_name(app))
+
+    # -- deliveries (thread side): each handed to its lane, none waited for -----------------------
 
     def _on_stasis(self, message: Any) -> None:
         try:
@@ -263,24 +293,33 @@ class BusWorker(ConsumerProducerMixin):
             log.warning("ignored a message on %s: %s", OWNERSHIP_QUEUE, exc)
             message.ack()
             return
-        metrics.taken_from_bus("ownership", _raw(message))
-        self._settle(message, lambda: self._call(self._track(app, node, event_type, _raw(message))))
+        body = _raw(message)
+        metrics.taken_from_bus("ownership", body)
+
+        async def work() -> Outcome:
+            await self._track(app, node, event_type, body)
+            return ACK
+
+        self._push(OWNERSHIP_QUEUE, message, work)
 
     def _on_app_event(self, app: str, message: Any) -> None:
         with self._lock:
             if app not in self._wanted:
                 return  # being handed back: left unacknowledged, the channel's close requeues it
-        avoid = (message.headers or {}).get(AVOID_HEADER)
-        metrics.taken_from_bus("app", _raw(message))
+        headers = dict(message.headers or {})
+        avoid = headers.pop(AVOID_HEADER, None)
+        body = _raw(message)
+        metrics.taken_from_bus("app", body)
 
-        def handle() -> None:
-            forward = self._call(self._dispatch(app, _raw(message), avoid))
-            if forward is not None:
-                headers = {**(message.headers or {}), APP_HEADER: app, INSTANCE_HEADER: forward.instance}
-                headers.pop(AVOID_HEADER, None)
-                self._publish(message, _gateways, forward.gateway, headers)
+        async def work() -> Outcome:
+            forward = await self._dispatch(app, body, avoid)
+            if forward is None:
+                return ACK
+            return Publish(
+                _gateways, forward.gateway, {**headers, APP_HEADER: app, INSTANCE_HEADER: forward.instance}
+            )
 
-        self._settle(message, handle)
+        self._push(_app_lane(app), message, work)
 
     def _on_forwarded(self, message: Any) -> None:
         headers = dict(message.headers or {})
@@ -289,48 +328,87 @@ class BusWorker(ConsumerProducerMixin):
             log.warning("ignored a forwarded event without %s/%s headers", APP_HEADER, INSTANCE_HEADER)
             message.ack()
             return
+        body = _raw(message)
 
-        def handle() -> None:
-            if not self._call(self._deliver(app, instance, _raw(message))):
-                headers[AVOID_HEADER] = instance
-                self._publish(message, "", app_queue_name(app), headers)
+        async def work() -> Outcome:
+            if await self._deliver(app, instance, body):
+                return ACK
+            return Publish("", app_queue_name(app), {**headers, AVOID_HEADER: instance})
 
-        self._settle(message, handle)
+        self._push(self.gateway_id, message, work)
 
-    def _settle(self, message: Any, handle: Callable[[], None]) -> None:
-        """Ack once ``handle`` has handed the message on; requeue it when it could not."""
-        try:
-            handle()
-        except NoLiveInstance:
-            time.sleep(RETRY_PAUSE_S)  # this thread's own pause: the loop is not blocked
-            message.requeue()
-            return
-        except self.connection.connection_errors:
-            raise  # the mixin reconnects; unacknowledged messages go back to their queues
-        except Exception:
-            log.exception("could not handle a message from %s; requeued", message.delivery_info)
-            time.sleep(RETRY_PAUSE_S)
-            message.requeue()
-            return
-        message.ack()
+    def _push(self, lane_name: str, message: Any, work: Work) -> None:
+        lane = self._lanes.get(lane_name)
+        if lane is not None:  # else its channel is closing: the message goes back with it
+            lane.push(message, work)
 
-    def _publish(self, message: Any, exchange: Exchange | str, key: str, headers: dict[str, Any]) -> None:
+    # -- outcomes (thread side) ------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Ack what the loop handled, publish what it forwards, take back what it could not.
+
+        A lane's outcomes come in delivery order, so one ack (``multiple``) per lane and turn
+        covers all it handled.
+        """
+        last: dict[str, Any] = {}  # lane name -> its last handled message this turn
+        while True:
+            try:
+                lane, item, outcome = self._settled.get_nowait()
+            except queue.Empty:
+                break
+            if self._lanes.get(lane.name) is not lane:
+                continue  # its channel is gone: the broker has requeued the message already
+            if outcome == FINISHED:
+                _ack_up_to(last.pop(lane.name, None))
+                self._stop_consuming(lane.name.removeprefix(_APP_LANE))
+                continue
+            if outcome == RETRY:
+                _ack_up_to(last.pop(lane.name, None))
+                if lane.recover_at is None:
+                    lane.recover_at = time.monotonic() + RETRY_PAUSE_S
+                continue
+            if isinstance(outcome, Publish):
+                self._publish(item.message, outcome)
+            last[lane.name] = item.message
+        for message in last.values():
+            _ack_up_to(message)
+
+    def _recover_due(self) -> None:
+        """Lanes whose failed message waited long enough: every unacked one back, in order."""
+        now = time.monotonic()
+        for lane in list(self._lanes.values()):
+            if lane.recover_at is not None and lane.recover_at <= now:
+                lane.recover_at = None
+                lane.generation += 1  # what the lane still holds of the old one is skipped
+                lane.channel.basic_recover(requeue=True)
+
+    def _publish(self, message: Any, publish: Publish) -> None:
         self.producer.publish(
             message.body,
-            exchange=exchange,
-            routing_key=key,
-            headers=headers,
+            exchange=publish.exchange,
+            routing_key=publish.key,
+            headers=publish.headers,
             content_type=message.content_type or "application/json",
             content_encoding=message.content_encoding or "utf-8",
             delivery_mode=2,
         )
 
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(CALL_TIMEOUT_S)
-
     def _report(self, state: LinkState, detail: str) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody reads health any more
             self._loop.call_soon_threadsafe(self._health.set, "amqp", state, detail)
+
+
+def _ack_up_to(message: Any | None) -> None:
+    """Ack ``message`` and every earlier delivery on its channel."""
+    if message is not None:
+        message.channel.basic_ack(message.delivery_tag, multiple=True)
+
+
+_APP_LANE = "app:"
+
+
+def _app_lane(app: str) -> str:
+    return f"{_APP_LANE}{app}"
 
 
 def _raw(message: Any) -> bytes:

@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 from ariscale_common.calls import LAST_EVENTS, call_of
 from ariscale_common.keyspace import Keyspace
 from gateway.events.instances import InstanceRegistry, Instances, as_str, gateway_of
+from gateway.events.lanes import Retry
 from gateway.redis_store import RedisStore
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ ASSIGN_TTL = 24 * 3600
 ENDED_TTL = 60
 
 
-class NoLiveInstance(Exception):
+class NoLiveInstance(Retry):
     """The app has no live instance to take the event: leave it queued."""
 
 

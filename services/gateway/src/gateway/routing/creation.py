@@ -78,7 +78,7 @@ class Creation:
 
     async def _least_loaded(self) -> Node:
         try:
-            return await placement.least_loaded(self._sender.nodes)
+            return await placement.least_loaded(self._sender.nodes, self._ownership)
         except placement.NoNodeAvailable as exc:
             raise NoNode(str(exc)) from None
 

@@ -1,0 +1,32 @@
+"""The agent's publisher on a real RabbitMQ: batches confirmed as a whole, every event once, in order."""
+
+import json
+import time
+
+from ariscale_common import LinkState
+from ariscale_common.bus import app_node_binding
+from node_agent.event_buffer import EventBuffer
+from node_agent.events import BusMessage
+from node_agent.publisher import BATCH, Publisher
+from tests.support.stasis_bus import BusTap
+
+EVENTS = 3 * BATCH + 17  # several whole batches and a partial one
+
+
+def test_events_in_batches_are_all_published_once_and_in_order(events_amqp_url: str) -> None:
+    states: list[LinkState] = []
+    buffer: EventBuffer[BusMessage] = EventBuffer(10 * EVENTS)
+    publisher = Publisher(events_amqp_url, "n9", buffer, lambda state, _: states.append(state))
+    with BusTap(events_amqp_url, [app_node_binding("conf", "n9")]).running() as tap:
+        for n in range(EVENTS):  # queued before the thread runs: the first batches are full
+            publisher.submit("conf", json.dumps({"type": "ChannelVarset", "application": "conf", "n": n}))
+        publisher.start()
+        deadline = time.monotonic() + 30
+        while (len(tap.events()) < EVENTS or publisher.published < EVENTS) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        publisher.stop(flush_timeout=2)
+        received = [event.event["n"] for event in tap.events()]
+    assert received == list(range(EVENTS))
+    assert publisher.published == EVENTS
+    assert len(buffer) == 0  # confirmed, so removed
+    assert LinkState.UP in states
