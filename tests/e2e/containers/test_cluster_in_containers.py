@@ -20,7 +20,9 @@ from tests.support.sip_edge import calls_per_node, dispatch_set, health_is
 from tests.support.sipp import place_calls
 from tests.support.waiting import until
 
-MACHINE_SERVERS = {"redis", "rabbitmq"}  # the machine's own, reused as natively
+# Processes of the machine in both runtimes: its own servers, reused, and Prometheus and the
+# supervisor, which watch the cluster from outside.
+MACHINE_SERVERS = {"redis", "rabbitmq", "prometheus", "supervisor"}
 
 
 def inspect(name: str) -> dict[str, object]:
