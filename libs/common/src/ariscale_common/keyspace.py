@@ -12,6 +12,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P link:<bridge>:<node>      string  JSON link leg of a bridge towards a node ("building")
     P members:<bridge>:<node>   hash    members of a bridge on one node
     P moving:<bridge>           string  the bridge is being re-homed
+    P placement:<bridge>        string  JSON creation of a bridge not used yet ("placing" while moved)
     P failover:<node>           string  incident of a dead node: the gateway handling it, or done
 
 The gateways write every key; the registry reads ``instances:`` to show an app's consumers.
@@ -60,6 +61,9 @@ class Keyspace:
 
     def moving(self, bridge_id: str) -> str:
         return f"{self.prefix}moving:{bridge_id}"
+
+    def placement(self, bridge_id: str) -> str:
+        return f"{self.prefix}placement:{bridge_id}"
 
     def incident(self, node_id: str) -> str:
         return f"{self.prefix}failover:{node_id}"

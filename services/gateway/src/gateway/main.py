@@ -24,6 +24,7 @@ from ariscale_common.keyspace import Keyspace
 from gateway.api import ari, docs, events, health
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.first_members import FirstMemberPlacement, PlacementStore
 from gateway.bridging.legs import Linker, LinkStore
 from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
@@ -73,7 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.gateway_id = core.gateway_id
             app.state.health = core.health
-            app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges)
+            placing = FirstMemberPlacement(
+                PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
+            )
+            app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges, placing)
             app.state.authenticator = Authenticator(core.watch)
             app.state.instances = await _start_event_pipeline(core, stack)
             await _start_failover(core, stack)

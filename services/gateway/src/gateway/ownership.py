@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from gateway.redis_store import RedisStore
 
+# Compare-and-delete in one step: nothing can re-point the entry between the check and the DEL.
+_RELEASE_ON_NODE = """
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).node == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class Kind(enum.StrEnum):
     CHANNEL = "channel"
@@ -63,6 +70,10 @@ class OwnershipStore(RedisStore):
 
     async def release(self, kind: Kind, resource_id: str) -> None:
         await self._redis.delete(self._key(kind, resource_id))
+
+    async def release_on(self, kind: Kind, resource_id: str, node: str) -> None:
+        """Forget the entry only if it still names ``node`` (a bridge moved away keeps its new one)."""
+        await self._redis.eval(_RELEASE_ON_NODE, 1, self._key(kind, resource_id), node)
 
     async def of_node(self, kind: Kind, node: str) -> dict[str, Owner]:
         """Every ``kind`` resource recorded on ``node`` (a scan: for failover only)."""

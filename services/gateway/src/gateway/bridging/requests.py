@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.exceptions import LinkFailed
 from gateway.nodes import Node
 from gateway.ownership import Kind
@@ -20,9 +21,10 @@ BridgeRequest = Callable[[AriCall, Node, str], Awaitable[AriAnswer]]
 
 
 class SpanningBridgeRequests:
-    def __init__(self, sender: Sender, bridges: CrossNodeBridges) -> None:
+    def __init__(self, sender: Sender, bridges: CrossNodeBridges, placing: FirstMemberPlacement) -> None:
         self._sender = sender
         self._bridges = bridges
+        self._placing = placing
 
     def handler(self, nickname: str) -> BridgeRequest | None:
         """The handler of a bridge operation that spans nodes (by Swagger nickname), if it is one."""
@@ -38,6 +40,19 @@ class SpanningBridgeRequests:
         groups, extra = await self._members_by_node(call)
         if groups is None:
             return AriAnswer.json(400, {"message": "Channel not found"})
+        counts = {node_id: len(channel_ids) for node_id, channel_ids in groups.items()}
+        async with self._placing.first_add(call.app, bridge_id, home, counts) as placed:
+            home = placed or await self._sender.owning_node(call.app, Kind.BRIDGE, bridge_id)
+            return await self._add(call, home, bridge_id, groups, extra)
+
+    async def _add(
+        self,
+        call: AriCall,
+        home: Node,
+        bridge_id: str,
+        groups: dict[str, list[str]],
+        extra: list[tuple[str, str]],
+    ) -> AriAnswer:
         local = groups.pop(home.node_id, None)
         if local:
             answer = await self._sender.send(
@@ -72,6 +87,7 @@ class SpanningBridgeRequests:
 
     async def destroy(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
         await self._bridges.destroy_links(bridge_id)
+        await self._placing.destroyed(bridge_id)
         answer = await self._sender.send_or_forget(home, call, Kind.BRIDGE, bridge_id)
         if answer.ok:
             # BridgeDestroyed only reaches apps still subscribed to the bridge: do not wait for it.

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 from ariscale_common.ari import AriError
 from gateway import placement
+from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.bridging.view import RESERVED_PREFIX
 from gateway.exceptions import IdInUse, NoNode
-from gateway.locate import APP_VARIABLE
+from gateway.locate import APP_VARIABLE, tag_bridge
 from gateway.nodes import Node
 from gateway.ownership import Kind, Owner
 from gateway.routing.messages import AriAnswer, AriCall
@@ -23,9 +24,10 @@ _RELATED_CHANNEL_PARAMS = ("otherChannelId", "originator")
 
 
 class Creation:
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: Sender, placing: FirstMemberPlacement) -> None:
         self._sender = sender
         self._ownership = sender.ownership
+        self._placing = placing
 
     async def create(self, call: AriCall) -> AriAnswer:
         kind = call.plan.kind
@@ -47,6 +49,9 @@ class Creation:
             await self._ownership.set(kind, str(created["id"]), Owner(node.node_id, call.app))
             if kind is Kind.BRIDGE:
                 await self._tag_bridge(node, str(created["id"]), call.app)
+                await self._placing.created(
+                    str(created["id"]), call.query_value("type"), call.query_value("name")
+                )
             log.info("app %s created %s %s on node %s", call.app, kind, created["id"], node.node_id)
         return answer
 
@@ -84,11 +89,8 @@ class Creation:
             raise NoNode(str(exc)) from None
 
     async def _tag_bridge(self, node: Node, bridge_id: str, app: str) -> None:
-        """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
         try:
-            await self._sender.nodes.client(node).post(
-                f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app}
-            )
+            await tag_bridge(self._sender.nodes.client(node), bridge_id, app)
         except AriError as exc:
             log.warning("could not tag bridge %s with its app %s: %s", bridge_id, app, exc)
 

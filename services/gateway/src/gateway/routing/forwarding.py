@@ -10,6 +10,7 @@ from typing import Any
 
 from ariscale_common.ari import AriError
 from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.bridging.requests import SpanningBridgeRequests
 from gateway.bridging.view import app_bridge_id
 from gateway.exceptions import AdminOnly, NoNode, NotYourApp, ResourceNotFound
@@ -27,14 +28,19 @@ class AriGateway:
     """Answers an app's ARI request by its operation's routing policy (:mod:`.plans`)."""
 
     def __init__(
-        self, ownership: OwnershipStore, locator: Locator, nodes: NodeClients, bridges: CrossNodeBridges
+        self,
+        ownership: OwnershipStore,
+        locator: Locator,
+        nodes: NodeClients,
+        bridges: CrossNodeBridges,
+        placing: FirstMemberPlacement,
     ) -> None:
         self._ownership = ownership
         self._locator = locator
         self._bridges = bridges
         self._sender = Sender(ownership, locator, nodes, bridges)
-        self._creation = Creation(self._sender)
-        self._spanning = SpanningBridgeRequests(self._sender, bridges)
+        self._creation = Creation(self._sender, placing)
+        self._spanning = SpanningBridgeRequests(self._sender, bridges, placing)
 
     async def handle(self, call: AriCall) -> AriAnswer:
         self._check_app_params(call)
