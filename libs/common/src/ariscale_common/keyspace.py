@@ -10,6 +10,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P call-apps                 set     apps that have entries in ``calls:``
     P lock:grace                string  held by the one gateway sweeping calls nobody handles
     P link:<bridge>:<node>      string  JSON link leg of a bridge towards a node ("building")
+    P leg-call:<sip call-id>    string  the SIP Call-ID of a link leg (both ends share it)
     P members:<bridge>:<node>   hash    members of a bridge on one node
     P moving:<bridge>           string  the bridge is being re-homed
     P placement:<bridge>        string  JSON creation of a bridge not used yet ("placing" while moved)
@@ -55,6 +56,9 @@ class Keyspace:
 
     def link(self, bridge_id: str, node_id: str) -> str:
         return f"{self.prefix}link:{bridge_id}:{node_id}"
+
+    def leg_call(self, call_id: str) -> str:
+        return f"{self.prefix}leg-call:{call_id}"
 
     def members(self, bridge_id: str, node_id: str) -> str:
         return f"{self.prefix}members:{bridge_id}:{node_id}"

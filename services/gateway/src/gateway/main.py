@@ -111,7 +111,7 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     members = BridgeMembers(redis, keys)
     linker = Linker(LinkStore(redis, keys), nodes)
     locator = Locator(ownership, nodes)
-    bridges = CrossNodeBridges(linker, locator, nodes, members)
+    bridges = CrossNodeBridges(linker, locator, nodes, members, ownership)
     gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     return Core(
         settings, gateway_id, checker, redis, keys, watch, nodes, ownership, locator, members, linker, bridges

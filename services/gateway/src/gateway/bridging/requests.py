@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.bridging.first_members import FirstMemberPlacement
+from gateway.bridging.legs import INHIBIT_COLP
 from gateway.exceptions import LinkFailed
 from gateway.nodes import Node
 from gateway.ownership import Kind
@@ -55,9 +56,12 @@ class SpanningBridgeRequests:
     ) -> AriAnswer:
         local = groups.pop(home.node_id, None)
         if local:
-            answer = await self._sender.send(
-                home, call.with_params(("channel",), [("channel", ",".join(local))])
-            )
+            replaced: tuple[str, ...] = ("channel",)
+            pairs = [("channel", ",".join(local))]
+            if await self._bridges.linked(bridge_id):
+                # Alone with a link leg, the member would be handed the leg's caller id.
+                replaced, pairs = ("channel", INHIBIT_COLP), [*pairs, (INHIBIT_COLP, "true")]
+            answer = await self._sender.send(home, call.with_params(replaced, pairs))
             if not answer.ok:
                 return answer
         for node_id, channel_ids in groups.items():
@@ -86,7 +90,7 @@ class SpanningBridgeRequests:
         return AriAnswer(204, b"")
 
     async def destroy(self, call: AriCall, home: Node, bridge_id: str) -> AriAnswer:
-        await self._bridges.destroy_links(bridge_id)
+        await self._bridges.destroy_links(call.app, bridge_id, home)
         await self._placing.destroyed(bridge_id)
         answer = await self._sender.send_or_forget(home, call, Kind.BRIDGE, bridge_id)
         if answer.ok:
