@@ -183,9 +183,13 @@ async def test_operations_survive_a_redis_flush(
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
-async def test_swagger_documents_point_clients_at_the_gateway(gateway_url: str) -> None:
+async def test_swagger_documents_point_clients_at_the_gateway(
+    gateway_url: str, registered_app: RegisteredApp
+) -> None:
     """Swagger-driven ARI clients load these, then talk to ``basePath``: it must be the gateway."""
-    async with httpx.AsyncClient(base_url=gateway_url) as client:
+    async with httpx.AsyncClient(base_url=gateway_url) as anonymous:
+        assert (await anonymous.get("/ari/api-docs/resources.json")).status_code == 401, "as on a node"
+    async with httpx.AsyncClient(base_url=gateway_url, auth=registered_app.auth) as client:
         index = (await client.get("/ari/api-docs/resources.json")).json()
         assert index["basePath"] == f"{gateway_url}/ari"
         operations = 0

@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -32,6 +33,7 @@ from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
 from gateway.events.dispatch import Assignments, Dispatcher
 from gateway.events.grace import GraceSweeper
+from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
@@ -42,6 +44,7 @@ from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
 from gateway.routing.forwarding import AriGateway
+from gateway.routing.websocket_requests import WebsocketRequests
 from gateway.settings import Settings
 
 
@@ -61,6 +64,7 @@ class Core:
     members: BridgeMembers
     linker: Linker
     bridges: CrossNodeBridges
+    identity: ClusterIdentity
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,7 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             placing = FirstMemberPlacement(
                 PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
             )
-            app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges, placing)
+            app.state.ari = AriGateway(
+                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity
+            )
+            app.state.ws_requests = WebsocketRequests(app.state.ari.handle, core.identity)
             app.state.authenticator = Authenticator(core.watch)
             app.state.instances = await _start_event_pipeline(core, stack)
             await _start_failover(core, stack)
@@ -113,8 +120,21 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     locator = Locator(ownership, nodes)
     bridges = CrossNodeBridges(linker, locator, nodes, members, ownership)
     gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
+    identity = ClusterIdentity(settings.entity_id, settings.system_name)
     return Core(
-        settings, gateway_id, checker, redis, keys, watch, nodes, ownership, locator, members, linker, bridges
+        settings,
+        gateway_id,
+        checker,
+        redis,
+        keys,
+        watch,
+        nodes,
+        ownership,
+        locator,
+        members,
+        linker,
+        bridges,
+        identity,
     )
 
 
@@ -130,9 +150,13 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         heartbeat=settings.instance_heartbeat_seconds,
         send_timeout=settings.event_send_timeout_seconds,
     )
-    dispatcher = Dispatcher(
-        Assignments(core.redis, core.keys, registry), instances, view=core.bridges.app_view
-    )
+
+    async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:
+        """What the app sees of an event: no link machinery, the cluster's identity."""
+        seen = await core.bridges.app_view(event)
+        return core.identity.event(seen) if seen is not None else None
+
+    dispatcher = Dispatcher(Assignments(core.redis, core.keys, registry), instances, view=app_view)
     tracker = StasisTracker(core.ownership, calls, core.members, member_left=core.linker.unlink_if_unused)
     worker = BusWorker(
         settings.amqp.url,

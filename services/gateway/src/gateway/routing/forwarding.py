@@ -13,6 +13,7 @@ from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.bridging.requests import SpanningBridgeRequests
 from gateway.bridging.view import app_bridge_id
+from gateway.events.identity import ClusterIdentity
 from gateway.exceptions import AdminOnly, NoNode, NotYourApp, ResourceNotFound
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
@@ -34,8 +35,10 @@ class AriGateway:
         nodes: NodeClients,
         bridges: CrossNodeBridges,
         placing: FirstMemberPlacement,
+        identity: ClusterIdentity,
     ) -> None:
         self._ownership = ownership
+        self._identity = identity
         self._locator = locator
         self._bridges = bridges
         self._sender = Sender(ownership, locator, nodes, bridges)
@@ -71,7 +74,10 @@ class AriGateway:
         return answer
 
     async def _list(self, call: AriCall) -> AriAnswer:
-        answers = await self._sender.gather_json(call)
+        answered = await self._sender.gather(call)
+        if answered and not any(a.ok for a in answered):
+            return answered[0]  # every node refused it alike (GET /mailboxes without its module: 404)
+        answers = [a.decoded() for a in answered if a.ok]
         if call.path == "/channels":
             items = await self._only_app(call.app, Kind.CHANNEL, [i for a in answers for i in a])
         elif call.path == "/bridges":
@@ -113,9 +119,14 @@ class AriGateway:
     async def _any(self, call: AriCall) -> AriAnswer:
         for node in self._sender.healthy():
             try:
-                return await self._sender.send(node, call)
+                answer = await self._sender.send(node, call)
             except AriError:
                 continue
+            if answer.ok and call.op.resource == "asterisk":
+                return AriAnswer.json(
+                    answer.status, self._identity.answer(call.op.nickname, answer.decoded())
+                )
+            return answer
         raise NoNode("no Asterisk node answered")
 
     async def _all(self, call: AriCall) -> AriAnswer:
