@@ -1,0 +1,105 @@
+"""Workflows across nodes that one Asterisk does without thinking (real calls, real nodes)."""
+
+import uuid
+
+import httpx
+
+from tests.e2e.conftest import RegisteredApp
+from tests.e2e.test_cross_node_bridges import home_of, leg_channels, nodes_empty
+from tests.support.ari import AppEvents
+from tests.support.callers import callers, node_of
+from tests.support.waiting import until
+
+
+async def new_bridge_with(gw: httpx.AsyncClient, channel_id: str) -> str:
+    bridge_id = f"wf-{uuid.uuid4().hex[:8]}"
+    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
+    assert (
+        await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id})
+    ).status_code == 204
+    return bridge_id
+
+
+async def test_a_channel_moves_to_a_bridge_homed_on_another_node(
+    gw: httpx.AsyncClient,
+    nodes: dict[str, httpx.AsyncClient],
+    sip_edge: str,
+    registered_app: RegisteredApp,
+    app_events: AppEvents,
+) -> None:
+    """The attended-transfer shape: leave one bridge, enter another that lives elsewhere."""
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        mover, other = await group.call(2)
+        assert node_of(mover["id"]) != node_of(other["id"])
+        here, there = await new_bridge_with(gw, mover["id"]), await new_bridge_with(gw, other["id"])
+        assert await home_of(nodes, there) == node_of(other["id"]) != await home_of(nodes, here)
+
+        removed = await gw.post(f"/bridges/{here}/removeChannel", params={"channel": mover["id"]})
+        assert removed.status_code == 204, removed.text
+        added = await gw.post(f"/bridges/{there}/addChannel", params={"channel": mover["id"]})
+        assert added.status_code == 204, added.text
+
+        assert (await gw.get(f"/bridges/{here}")).json()["channels"] == []
+        assert sorted((await gw.get(f"/bridges/{there}")).json()["channels"]) == sorted(
+            [mover["id"], other["id"]]
+        )
+
+        def moved() -> bool:
+            kinds = [
+                (e["type"], e["bridge"]["id"])
+                for e in app_events.events
+                if e["type"] in ("ChannelEnteredBridge", "ChannelLeftBridge")
+                and e["channel"]["id"] == mover["id"]
+            ]
+            return kinds == [
+                ("ChannelEnteredBridge", here),
+                ("ChannelLeftBridge", here),
+                ("ChannelEnteredBridge", there),
+            ]
+
+        await until(moved, message="the app saw the channel leave one bridge and enter the other")
+        for bridge_id in (here, there):
+            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_link_legs_carry_the_members_codec(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> None:
+    """No transcoding on the way between nodes: the legs speak the callers' codec (not slin)."""
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        first, second = await group.call(2)
+        bridge_id = await new_bridge_with(gw, first["id"])
+        assert (
+            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": second["id"]})
+        ).status_code == 204
+        formats = set()
+        for node, client in nodes.items():
+            for channel_id in [
+                *await leg_channels(client),
+                *(c["id"] for c in (first, second) if node_of(c["id"]) == node),
+            ]:
+                answer = await client.get(
+                    f"/channels/{channel_id}/variable", params={"variable": "CHANNEL(audionativeformat)"}
+                )
+                formats.add(answer.json()["value"])
+        assert formats == {"(ulaw)"}
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_a_device_state_set_through_the_cluster_reads_the_same_on_every_node(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient]
+) -> None:
+    name = f"Stasis:wf{uuid.uuid4().hex[:6]}"
+    assert (await gw.put(f"/deviceStates/{name}", params={"deviceState": "BUSY"})).status_code == 204
+    for client in nodes.values():
+        assert (await client.get(f"/deviceStates/{name}")).json()["state"] == "BUSY"
+    assert (await gw.get(f"/deviceStates/{name}")).json()["state"] == "BUSY"
+    assert (await gw.delete(f"/deviceStates/{name}")).status_code == 204
+    after = await gw.get(f"/deviceStates/{name}")
+    for client in nodes.values():
+        answer = await client.get(f"/deviceStates/{name}")
+        assert (answer.status_code, answer.json()) == (after.status_code, after.json()), (
+            "deleted everywhere alike"
+        )
