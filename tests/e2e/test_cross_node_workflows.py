@@ -4,7 +4,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.conftest import RegisteredApp
+from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
 from tests.e2e.test_cross_node_bridges import home_of, leg_channels, nodes_empty
 from tests.support.ari import AppEvents
 from tests.support.callers import callers, node_of
@@ -103,3 +103,41 @@ async def test_a_device_state_set_through_the_cluster_reads_the_same_on_every_no
         assert (answer.status_code, answer.json()) == (after.status_code, after.json()), (
             "deleted everywhere alike"
         )
+
+
+async def test_originate_goes_to_the_node_of_its_originator_named_in_a_json_body(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> None:
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        for caller in await group.call(2):  # one on each node
+            body = {"endpoint": BLACK_HOLE, "app": registered_app.name, "originator": caller["id"]}
+            created = await gw.post("/channels", json=body)
+            assert created.status_code == 200, created.text
+            assert node_of(created.json()["id"]) == node_of(caller["id"])
+            assert (await gw.delete(f"/channels/{created.json()['id']}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> None:
+    """A supervisor on one node listens to (and whispers to) an agent whose call is on another."""
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        agent, supervisor = await group.call(2)
+        assert node_of(agent["id"]) != node_of(supervisor["id"])
+        room = await new_bridge_with(gw, supervisor["id"])
+        snoop = await gw.post(
+            f"/channels/{agent['id']}/snoop",
+            params={"app": registered_app.name, "spy": "both", "whisper": "both"},
+        )
+        assert snoop.status_code == 200, snoop.text
+        snoop_id = snoop.json()["id"]
+        assert node_of(snoop_id) == node_of(agent["id"])
+        added = await gw.post(f"/bridges/{room}/addChannel", params={"channel": snoop_id})
+        assert added.status_code == 204, added.text
+        assert sorted((await gw.get(f"/bridges/{room}")).json()["channels"]) == sorted(
+            [supervisor["id"], snoop_id]
+        )
+        assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
+        assert (await gw.delete(f"/bridges/{room}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
