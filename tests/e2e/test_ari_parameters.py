@@ -5,7 +5,7 @@ from collections import Counter
 
 import httpx
 
-from tests.e2e.conftest import RegisteredApp
+from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
 from tests.e2e.test_cross_node_bridges import nodes_empty
 from tests.support.callers import callers, node_of
 from tests.support.waiting import until
@@ -48,3 +48,9 @@ async def test_an_unknown_channel_in_a_json_body_is_refused(gw: httpx.AsyncClien
     answer = await gw.post(f"/bridges/{bridge_id}/addChannel", json={"channel": "n1-no-such-channel"})
     assert answer.status_code == 400, answer.text
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+
+
+async def test_an_app_named_in_a_json_body_must_be_the_callers_own(gw: httpx.AsyncClient) -> None:
+    answer = await gw.post("/channels", json={"endpoint": BLACK_HOLE, "app": "someone-else"})
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"] == "not-your-app"
