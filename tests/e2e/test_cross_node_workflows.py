@@ -1,5 +1,6 @@
 """Workflows across nodes that one Asterisk does without thinking (real calls, real nodes)."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -141,3 +142,28 @@ async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
         assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
         assert (await gw.delete(f"/bridges/{room}")).status_code == 204
     await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_a_device_state_subscription_hears_each_change_once(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, app_events: AppEvents
+) -> None:
+    name = f"Stasis:wf{uuid.uuid4().hex[:6]}"
+    assert (await gw.put(f"/deviceStates/{name}", params={"deviceState": "NOT_INUSE"})).status_code == 204
+    subscribed = await gw.post(
+        f"/applications/{registered_app.name}/subscription", params={"eventSource": f"deviceState:{name}"}
+    )
+    assert subscribed.status_code == 200, subscribed.text
+    for state in ("BUSY", "INUSE", "BUSY"):
+        assert (await gw.put(f"/deviceStates/{name}", params={"deviceState": state})).status_code == 204
+
+    def changes() -> list[str]:
+        return [
+            e["device_state"]["state"]
+            for e in app_events.of_type("DeviceStateChanged")
+            if e["device_state"]["name"] == name
+        ]
+
+    await until(lambda: len(changes()) >= 3, message="three device state changes")
+    await asyncio.sleep(1)  # a duplicate from another node would have arrived by now
+    assert changes() == ["BUSY", "INUSE", "BUSY"], "one event per change, as from one Asterisk"
+    assert (await gw.delete(f"/deviceStates/{name}")).status_code == 204

@@ -110,6 +110,10 @@ class AriGateway:
         if call.path_params.get("applicationName") != call.app:
             raise ResourceNotFound("Application not found")
         if call.op.method != "GET":
+            if _device_states_only(call):
+                # Every node holds every device state (PUT goes to all), so every node would report
+                # each change: one node subscribes, and the app hears each change once.
+                return await self._any(call)
             return await self._all(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
         if not answers:
@@ -158,3 +162,8 @@ class AriGateway:
             if owner is not None and owner.app == app:
                 mine.append(item)
         return mine
+
+
+def _device_states_only(call: AriCall) -> bool:
+    sources = call.params.values("eventSource")
+    return bool(sources) and all(source.startswith("deviceState:") for source in sources)
