@@ -167,3 +167,24 @@ async def test_a_device_state_subscription_hears_each_change_once(
     await asyncio.sleep(1)  # a duplicate from another node would have arrived by now
     assert changes() == ["BUSY", "INUSE", "BUSY"], "one event per change, as from one Asterisk"
     assert (await gw.delete(f"/deviceStates/{name}")).status_code == 204
+
+
+async def test_external_media_joins_a_bridge_wherever_it_lives(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> None:
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        for caller in await group.call(2):  # a bridge on each node
+            bridge_id = await new_bridge_with(gw, caller["id"])
+            media = await gw.post(
+                "/channels/externalMedia",
+                params={"app": registered_app.name, "external_host": "127.0.0.1:9", "format": "ulaw"},
+            )
+            assert media.status_code == 200, media.text
+            media_id = media.json()["id"]
+            added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": media_id})
+            assert added.status_code == 204, added.text
+            members = (await gw.get(f"/bridges/{bridge_id}")).json()["channels"]
+            assert sorted(members) == sorted([caller["id"], media_id])
+            assert (await gw.delete(f"/channels/{media_id}")).status_code == 204
+            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
