@@ -188,3 +188,26 @@ async def test_external_media_joins_a_bridge_wherever_it_lives(
             assert (await gw.delete(f"/channels/{media_id}")).status_code == 204
             assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
     await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_a_channel_subscription_is_made_where_the_channel_lives(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp
+) -> None:
+    created: list[str] = []
+    while {node_of(c) for c in created} != {"n1", "n2"}:  # least loaded first: one on each node
+        assert len(created) < 6, created
+        answer = await gw.post(
+            "/channels/create", params={"endpoint": BLACK_HOLE, "app": registered_app.name}
+        )
+        created.append(answer.json()["id"])
+    subscriptions = f"/applications/{registered_app.name}/subscription"
+    try:
+        for channel_id in created:
+            subscribed = await gw.post(subscriptions, params={"eventSource": f"channel:{channel_id}"})
+            assert subscribed.status_code == 200, subscribed.text
+            assert f"{channel_id}" in subscribed.json()["channel_ids"]
+        unknown = await gw.post(subscriptions, params={"eventSource": "channel:n1-0.0"})
+        assert (unknown.status_code, unknown.json()) == (422, {"message": "Event source does not exist"})
+    finally:
+        for channel_id in created:
+            await gw.delete(f"/channels/{channel_id}")

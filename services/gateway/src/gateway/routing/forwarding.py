@@ -24,6 +24,9 @@ from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
 from gateway.routing.sending import Sender
 
+# Event sources that name a resource living on one node.
+_OWNED_SOURCES = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
+
 
 class AriGateway:
     """Answers an app's ARI request by its operation's routing policy (:mod:`.plans`)."""
@@ -110,15 +113,31 @@ class AriGateway:
         if call.path_params.get("applicationName") != call.app:
             raise ResourceNotFound("Application not found")
         if call.op.method != "GET":
-            if _device_states_only(call):
-                # Every node holds every device state (PUT goes to all), so every node would report
-                # each change: one node subscribes, and the app hears each change once.
-                return await self._any(call)
-            return await self._all(call)
+            return await self._subscription(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
         if not answers:
             raise ResourceNotFound("Application not found")
         return AriAnswer.json(200, merge_application(answers))
+
+    async def _subscription(self, call: AriCall) -> AriAnswer:
+        """(Un)subscribing the app to event sources, where they live."""
+        sources = call.params.values("eventSource")
+        if sources and all(source.startswith("deviceState:") for source in sources):
+            # Every node holds every device state (PUT goes to all), so every node would report
+            # each change: one node subscribes, and the app hears each change once.
+            return await self._any(call)
+        if not sources or not all(source.partition(":")[0] in _OWNED_SOURCES for source in sources):
+            return await self._all(call)
+        # A channel or bridge lives on one node: only that node can subscribe the app to it.
+        homes = set()
+        for source in sources:
+            scheme, _, resource_id = source.partition(":")
+            owner = await self._locator.owner(_OWNED_SOURCES[scheme], resource_id)
+            if owner is None or owner.app != call.app:
+                return AriAnswer.json(422, {"message": "Event source does not exist"})
+            homes.add(owner.node)
+        node = self._sender.live_node(homes.pop()) if len(homes) == 1 else None
+        return await self._sender.send(node, call) if node is not None else await self._all(call)
 
     async def _any(self, call: AriCall) -> AriAnswer:
         for node in self._sender.healthy():
@@ -162,8 +181,3 @@ class AriGateway:
             if owner is not None and owner.app == app:
                 mine.append(item)
         return mine
-
-
-def _device_states_only(call: AriCall) -> bool:
-    sources = call.params.values("eventSource")
-    return bool(sources) and all(source.startswith("deviceState:") for source in sources)
