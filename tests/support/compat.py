@@ -38,7 +38,10 @@ class Client:
     command: list[str]
 
 
-def installed_clients() -> list[Client]:
+CLIENT_NAMES = ("npm-ari-client", "pypi-aioari", "pypi-ari-client")
+
+
+def installed_clients() -> dict[str, Client]:
     """Every library, installed on first use (bounded in time), then reused from the cache."""
     venv = CACHE / "py"
     python = venv / "bin" / "python"
@@ -58,11 +61,12 @@ def installed_clients() -> list[Client]:
             timeout=INSTALL_TIMEOUT_S,
         )
     types = ",".join(EVENT_TYPES)
-    return [
+    clients = [
         Client("pypi-aioari", [str(python), str(FLOWS / "flow_aioari.py")]),
         Client("pypi-ari-client", [str(python), str(FLOWS / "flow_ari_client.py"), types]),
         Client("npm-ari-client", ["node", str(FLOWS / "flow_ari_client.js"), types]),
     ]
+    return {client.name: client for client in clients}
 
 
 async def run_flow(
