@@ -17,13 +17,15 @@ from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_g
 from tests.support.waiting import until
 
 
+async def leg_channels(client: httpx.AsyncClient) -> list[str]:
+    """The link-leg channels (either end) one node holds."""
+    channels = (await client.get("/channels")).json()
+    return [c["id"] for c in channels if str(c["dialplan"].get("app_data", "")).startswith(LINK_APP)]
+
+
 async def legs_per_node(nodes: dict[str, httpx.AsyncClient]) -> dict[str, int]:
     """How many link-leg channels each node holds (either end)."""
-    counts = {}
-    for node, client in nodes.items():
-        channels = (await client.get("/channels")).json()
-        counts[node] = sum(1 for c in channels if str(c["dialplan"].get("app_data", "")).startswith(LINK_APP))
-    return counts
+    return {node: len(await leg_channels(client)) for node, client in nodes.items()}
 
 
 async def nodes_empty(nodes: dict[str, httpx.AsyncClient]) -> bool:

@@ -1,6 +1,7 @@
 """ARI REST through the gateway: placement, errors, isolation, two gateways, Redis loss."""
 
 import asyncio
+import uuid
 
 import httpx
 import redis.asyncio as aioredis
@@ -183,9 +184,14 @@ async def test_operations_survive_a_redis_flush(
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
-async def test_swagger_documents_point_clients_at_the_gateway(gateway_url: str) -> None:
+async def test_swagger_documents_point_clients_at_the_gateway(
+    gateway_url: str, registered_app: RegisteredApp
+) -> None:
     """Swagger-driven ARI clients load these, then talk to ``basePath``: it must be the gateway."""
-    async with httpx.AsyncClient(base_url=gateway_url) as client:
+    async with httpx.AsyncClient(base_url=gateway_url) as anonymous:
+        assert (await anonymous.get("/ari/api-docs/resources.json")).status_code == 401, "as on a node"
+    async with httpx.AsyncClient(base_url=gateway_url, auth=registered_app.auth) as client:
+        await until(lambda: accepts_app(client, "/ari/api-docs/resources.json"), message="the app is known")
         index = (await client.get("/ari/api-docs/resources.json")).json()
         assert index["basePath"] == f"{gateway_url}/ari"
         operations = 0
@@ -197,3 +203,21 @@ async def test_swagger_documents_point_clients_at_the_gateway(gateway_url: str) 
     assert operations > 100
     served = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops if p.startswith("/ari/")}
     assert len(served) >= operations - 1  # every operation but the websocket, which OpenAPI cannot show
+
+
+async def test_small_answers_are_a_nodes(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, node_aris: dict[str, str], ari_auth: tuple[str, str]
+) -> None:
+    created = await gw.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": registered_app.name})
+    channel_id = created.json()["id"]
+    bridge_id = f"small-{uuid.uuid4().hex[:8]}"
+    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
+    added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id})
+    assert added.status_code == 204
+    assert "content-type" not in added.headers, "a 204 has no content, so no content type"
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
+    async with httpx.AsyncClient(auth=ari_auth) as node:
+        direct = await node.get(f"{node_aris['n1']}/mailboxes")
+    through = await gw.get("/mailboxes")
+    assert (through.status_code, through.json()) == (direct.status_code, direct.json())

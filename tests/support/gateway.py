@@ -21,6 +21,6 @@ def stop_extra_gateway(cluster: Cluster) -> None:
     cluster.procs.stop("gateway-2")
 
 
-async def accepts_app(client: httpx.AsyncClient) -> bool:
+async def accepts_app(client: httpx.AsyncClient, path: str = "/channels") -> bool:
     """The gateway knows the client's app (it learns new apps from Consul within about a second)."""
-    return (await client.get("/channels")).status_code == 200
+    return (await client.get(path)).status_code == 200

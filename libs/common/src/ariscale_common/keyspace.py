@@ -12,8 +12,10 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P call-apps                 set     apps that have entries in ``calls:``
     P lock:grace                string  held by the one gateway sweeping calls nobody handles
     P link:<bridge>:<node>      string  JSON link leg of a bridge towards a node ("building")
+    P leg-call:<sip call-id>    string  the SIP Call-ID of a link leg (both ends share it)
     P members:<bridge>:<node>   hash    members of a bridge on one node
     P moving:<bridge>           string  the bridge is being re-homed
+    P placement:<bridge>        string  JSON creation of a bridge not used yet ("placing" while moved)
     P failover:<node>           string  incident of a dead node: the gateway handling it, or done
 
 The gateways write every key; the registry reads ``instances:`` to show an app's consumers.
@@ -63,11 +65,17 @@ class Keyspace:
     def link(self, bridge_id: str, node_id: str) -> str:
         return f"{self.prefix}link:{bridge_id}:{node_id}"
 
+    def leg_call(self, call_id: str) -> str:
+        return f"{self.prefix}leg-call:{call_id}"
+
     def members(self, bridge_id: str, node_id: str) -> str:
         return f"{self.prefix}members:{bridge_id}:{node_id}"
 
     def moving(self, bridge_id: str) -> str:
         return f"{self.prefix}moving:{bridge_id}"
+
+    def placement(self, bridge_id: str) -> str:
+        return f"{self.prefix}placement:{bridge_id}"
 
     def incident(self, node_id: str) -> str:
         return f"{self.prefix}failover:{node_id}"

@@ -96,6 +96,11 @@ class Locator:
         return owner.app if owner else None
 
 
+async def tag_bridge(client: AriClient, bridge_id: str, app: str) -> None:
+    """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
+    await client.post(f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app})
+
+
 async def _variable(client: AriClient, path: str) -> str | None:
     try:
         answer = await client.get(path, params={"variable": APP_VARIABLE})

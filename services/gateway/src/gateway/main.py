@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -25,6 +26,7 @@ from gateway import metrics
 from gateway.api import ari, docs, events
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.first_members import FirstMemberPlacement, PlacementStore
 from gateway.bridging.legs import Linker, LinkStore
 from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
@@ -32,6 +34,7 @@ from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
 from gateway.events.dispatch import Assignments, Dispatcher
 from gateway.events.grace import GraceSweeper
+from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
@@ -42,6 +45,7 @@ from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
 from gateway.routing.forwarding import AriGateway
+from gateway.routing.websocket_requests import WebsocketRequests
 from gateway.settings import Settings
 
 
@@ -61,6 +65,7 @@ class Core:
     members: BridgeMembers
     linker: Linker
     bridges: CrossNodeBridges
+    identity: ClusterIdentity
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,7 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.gateway_id = core.gateway_id
             app.state.health = core.health
-            app.state.ari = AriGateway(core.ownership, core.locator, core.nodes, core.bridges)
+            placing = FirstMemberPlacement(
+                PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
+            )
+            app.state.ari = AriGateway(
+                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity
+            )
+            app.state.ws_requests = WebsocketRequests(app.state.ari.handle, core.identity)
             app.state.authenticator = Authenticator(core.watch)
             app.state.instances = await _start_event_pipeline(core, stack)
             metrics.install(app, core.linker, app.state.instances)
@@ -109,10 +120,23 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     members = BridgeMembers(redis, keys)
     linker = Linker(LinkStore(redis, keys), nodes)
     locator = Locator(ownership, nodes)
-    bridges = CrossNodeBridges(linker, locator, nodes, members)
+    bridges = CrossNodeBridges(linker, locator, nodes, members, ownership)
     gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
+    identity = ClusterIdentity(settings.entity_id, settings.system_name)
     return Core(
-        settings, gateway_id, checker, redis, keys, watch, nodes, ownership, locator, members, linker, bridges
+        settings,
+        gateway_id,
+        checker,
+        redis,
+        keys,
+        watch,
+        nodes,
+        ownership,
+        locator,
+        members,
+        linker,
+        bridges,
+        identity,
     )
 
 
@@ -128,9 +152,13 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         heartbeat=settings.instance_heartbeat_seconds,
         send_timeout=settings.event_send_timeout_seconds,
     )
-    dispatcher = Dispatcher(
-        Assignments(core.redis, core.keys, registry), instances, view=core.bridges.app_view
-    )
+
+    async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:
+        """What the app sees of an event: no link machinery, the cluster's identity."""
+        seen = await core.bridges.app_view(event)
+        return core.identity.event(seen) if seen is not None else None
+
+    dispatcher = Dispatcher(Assignments(core.redis, core.keys, registry), instances, view=app_view)
     tracker = StasisTracker(core.ownership, calls, core.members, member_left=core.linker.unlink_if_unused)
     worker = BusWorker(
         settings.amqp.url,

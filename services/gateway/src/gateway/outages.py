@@ -5,6 +5,7 @@ themselves (see /health), so the answer says to retry rather than that the reque
 """
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -16,17 +17,20 @@ from ariscale_common.errors import error_body
 log = logging.getLogger(__name__)
 
 
+OUTAGES = (RedisError, AriError)
+
+
+def outage_body(exc: Exception) -> dict[str, Any]:
+    """The 503 body naming the server that failed (Redis or a node's ARI)."""
+    if isinstance(exc, AriError):
+        return error_body("node-unavailable", exc.message, {"node_url": exc.url, "status": exc.status})
+    return error_body("ownership-store-unavailable", f"Redis is unavailable ({exc}); retry shortly")
+
+
 def install_outage_handlers(app: FastAPI) -> None:
-    async def redis_down(request: Request, exc: Exception) -> JSONResponse:
-        log.error("%s %s: Redis unavailable: %s", request.method, request.url.path, exc)
-        body = error_body("ownership-store-unavailable", f"Redis is unavailable ({exc}); retry shortly")
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+    async def outage(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s: %s failed: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return JSONResponse(outage_body(exc), status_code=503, headers={"Retry-After": "1"})
 
-    async def node_down(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AriError)
-        log.error("%s %s: node ARI failed: %s", request.method, request.url.path, exc)
-        body = error_body("node-unavailable", exc.message, {"node_url": exc.url, "status": exc.status})
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
-
-    app.add_exception_handler(RedisError, redis_down)
-    app.add_exception_handler(AriError, node_down)
+    for kind in OUTAGES:
+        app.add_exception_handler(kind, outage)

@@ -23,6 +23,13 @@ _SET_UNLESS_FORGOTTEN = (
     "if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1"
 )
 
+# Compare-and-delete in one step: nothing can re-point the entry between the check and the DEL.
+_RELEASE_ON_NODE = """
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).node == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class Kind(enum.StrEnum):
     CHANNEL = "channel"
@@ -118,6 +125,10 @@ class OwnershipStore(RedisStore):
             pipe.delete(self._key(kind, resource_id))
             pipe.set(self._keys.forgotten(kind.value, resource_id), node, ex=FORGOTTEN_FOR_S)
             await pipe.execute()
+
+    async def release_on(self, kind: Kind, resource_id: str, node: str) -> None:
+        """Forget the entry only if it still names ``node`` (a bridge moved away keeps its new one)."""
+        await self._redis.eval(_RELEASE_ON_NODE, 1, self._key(kind, resource_id), node)
 
     async def of_node(self, kind: Kind, node: str) -> dict[str, Owner]:
         """Every ``kind`` resource recorded on ``node`` (a scan: for failover only)."""

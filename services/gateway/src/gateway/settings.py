@@ -23,5 +23,9 @@ class Settings(BaseSettings):
     event_send_timeout_seconds: float = 5.0
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
+    # The cluster's one identity, as one Asterisk's: GET /asterisk/info and /asterisk/ping answer
+    # it, and every event carries it as ``asterisk_id`` (see events/identity.py).
+    entity_id: str = "02:a5:c1:00:00:00"
+    system_name: str = "ariscale"
     # Unique per gateway process when several run side by side (default: <hostname>:<pid>).
     gateway_id: str = ""

@@ -59,3 +59,22 @@ def test_home_leg_is_removed_from_member_lists() -> None:
 def test_other_events_pass_unchanged() -> None:
     original = event("ChannelDtmfReceived", channel=channel("n1-1.1"), digit="5")
     assert app_view(original) is original
+
+
+def varset(variable: str, value: str) -> dict[str, Any]:
+    return event("ChannelVarset", channel={"id": "n1-1.1"}, variable=variable, value=value)
+
+
+def test_a_link_leg_is_nobodys_bridge_peer() -> None:
+    assert app_view(varset("BRIDGEPEER", "PJSIP/cluster-00000001")) is None
+
+
+def test_a_link_leg_is_taken_out_of_several_bridge_peers() -> None:
+    seen = app_view(varset("BRIDGEPEER", "PJSIP/anonymous-00000002,PJSIP/cluster-00000001"))
+    assert seen is not None and seen["value"] == "PJSIP/anonymous-00000002"
+
+
+def test_real_peers_and_the_cleared_peer_are_left_alone() -> None:
+    for value in ("PJSIP/anonymous-00000002", ""):
+        original = varset("BRIDGEPEER", value)
+        assert app_view(original) is original

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from gateway.deps import AriGatewayDep, CurrentApp
 from gateway.routing.messages import AriCall
 from gateway.routing.plans import Policy, plan_for
-from gateway.routing.spec import Operation, operations
+from gateway.routing.spec import Operation, operations, static_segments_first
 
 PREFIX = "/ari"
 _SWAGGER_TYPES = {"int": "integer", "long": "integer", "double": "number", "boolean": "boolean"}
@@ -16,7 +16,7 @@ _SWAGGER_TYPES = {"int": "integer", "long": "integer", "double": "number", "bool
 
 def build_router() -> APIRouter:
     router = APIRouter()
-    for op in sorted(operations(), key=_static_segments_first):
+    for op in sorted(operations(), key=static_segments_first):
         plan = plan_for(op)
         if plan.policy is Policy.EVENTS:
             continue  # the websocket is served by api/events.py
@@ -50,14 +50,11 @@ def _endpoint(op: Operation) -> Callable[..., Awaitable[Response]]:
             content_type=request.headers.get("content-type", "application/json"),
         )
         answer = await gateway.handle(call)
-        return Response(answer.content, status_code=answer.status, media_type=answer.content_type or None)
+        # No content, no content type (Asterisk's 204s have none).
+        media_type = (answer.content_type or None) if answer.content else None
+        return Response(answer.content, status_code=answer.status, media_type=media_type)
 
     return endpoint
-
-
-def _static_segments_first(op: Operation) -> list[int]:
-    # /channels/externalMedia must be tried before /channels/{channelId}.
-    return [1 if segment.startswith("{") else 0 for segment in op.path.split("/")]
 
 
 def _openapi(op: Operation) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from gateway.deps import CurrentApp
 from gateway.exceptions import ResourceNotFound
 from gateway.routing.spec import document_for
 
@@ -15,7 +16,8 @@ router = APIRouter(prefix="/ari/api-docs", tags=["ari docs"])
 
 
 @router.get("/{resource}.json")
-async def api_document(resource: str, request: Request) -> dict[str, Any]:
+async def api_document(resource: str, request: Request, _: CurrentApp) -> dict[str, Any]:
+    """Behind the same authentication as the rest of ARI, as on a node."""
     try:
         return document_for(resource, str(request.base_url).rstrip("/") + "/ari")
     except KeyError:

@@ -5,6 +5,7 @@ receive, comma-separated as in ARI; here each must be the authenticated app itse
 happen before the upgrade, as an HTTP answer with ariscale's JSON error body (400, 401, 403).
 ``subscribeAll`` is accepted for compatibility; the stream carries every event the nodes publish
 for the app. Each connection is one *instance* of the app: each call's events go to one instance.
+``RESTRequest`` messages from the client are answered on it (:mod:`gateway.routing.websocket_requests`).
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from ariscale_common.errors import ApiError, Forbidden, error_body
 from gateway.auth import Authenticator
 from gateway.events.instances import Instance, Instances
+from gateway.routing.websocket_requests import WebsocketRequests
 
 router = APIRouter(tags=["events"])
 
@@ -58,19 +60,23 @@ async def events(
     await websocket.accept()
     instance = await instances.attach(name, websocket.send_text)
     try:
-        await _until_closed(websocket, instance)
+        await _until_closed(websocket, instance, websocket.app.state.ws_requests)
     finally:
         await instances.detach(instance)
         with contextlib.suppress(Exception):  # already closed by the client
             await websocket.close()
 
 
-async def _until_closed(websocket: WebSocket, instance: Instance) -> None:
-    """Until the client goes away or the gateway gives up on the instance (stuck, failed send)."""
+async def _until_closed(websocket: WebSocket, instance: Instance, requests: WebsocketRequests) -> None:
+    """Until the client goes away or the gateway gives up on the instance (stuck, failed send);
+    meanwhile each RESTRequest the client sends is answered in turn, as Asterisk does."""
 
     async def client_gone() -> None:
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass  # ARI clients send nothing that matters on this socket
+        while (message := await websocket.receive())["type"] != "websocket.disconnect":
+            text = message.get("text")
+            response = await requests.answer(instance.app, text) if text is not None else None
+            if response is not None:
+                await instance.send(response)
 
     reader = asyncio.create_task(client_gone())
     closed = asyncio.create_task(instance.closed.wait())

@@ -8,20 +8,28 @@ the legs' audio, so it needs nothing here.
 from typing import Any
 
 from ariscale_common.ari import AriError
-from gateway.bridging.legs import Linker, LinkError
+from gateway.bridging.legs import Link, Linker, LinkError
 from gateway.bridging.members import BridgeMembers
-from gateway.bridging.view import MEMBERSHIP_EVENTS, app_bridge_id, app_view, is_leg
+from gateway.bridging.view import MEMBERSHIP_EVENTS, app_view, is_leg
 from gateway.locate import Locator
 from gateway.nodes import Node, NodeClients
-from gateway.ownership import Kind
+from gateway.ownership import Kind, OwnershipStore
 
 
 class CrossNodeBridges:
-    def __init__(self, linker: Linker, locator: Locator, nodes: NodeClients, members: BridgeMembers) -> None:
+    def __init__(
+        self,
+        linker: Linker,
+        locator: Locator,
+        nodes: NodeClients,
+        members: BridgeMembers,
+        ownership: OwnershipStore,
+    ) -> None:
         self._linker = linker
         self._locator = locator
         self._nodes = nodes
         self._members = members
+        self._ownership = ownership
 
     async def group_by_node(self, app: str, channel_ids: list[str]) -> dict[str, list[str]] | None:
         """The app's channels grouped by the node they are on; None if one is not the app's."""
@@ -72,8 +80,18 @@ class CrossNodeBridges:
             members += [c for c in local.get("channels", []) if c != link.remote_leg]
         return {**bridge, "channels": members}
 
-    async def destroy_links(self, bridge_id: str) -> None:
+    async def destroy_links(self, app: str, bridge_id: str, home: Node) -> None:
+        """Tear the links down before the bridge goes; its app still hears of its destruction."""
+        if await self._linker.links(bridge_id):
+            # One Asterisk tells an app of a bridge's end while a channel of the app is in it (the
+            # channel's entry subscribes the app); members behind a link entered it on another node.
+            await self._nodes.client(home).post(
+                f"/applications/{app}/subscription", params={"eventSource": f"bridge:{bridge_id}"}
+            )
         await self._linker.unlink_all(bridge_id)
+
+    async def linked(self, bridge_id: str) -> bool:
+        return bool(await self._linker.links(bridge_id))
 
     async def leg_ids(self, bridge_id: str) -> set[str]:
         return {
@@ -81,16 +99,52 @@ class CrossNodeBridges:
         }
 
     async def app_view(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """``links.app_view`` with the legs of the event's bridge looked up (only bridge events);
-        None as well for a member's move into its re-homed bridge (see ``membership``)."""
-        bridge = event.get("bridge")
-        legs: set[str] = set()
-        if await self._is_move(event):
+        """The event as the app sees it (:func:`.view.app_view`), and a linked bridge in it as one
+        Asterisk would describe it: every member on every node, its home's name and creationtime.
+        None for a member's move into its re-homed bridge (see ``membership``) and for a member's
+        BRIDGEPVTCALLID naming a link leg."""
+        if await self._is_move(event) or await self._names_leg_call(event):
             return None
-        if isinstance(bridge, dict) and bridge.get("channels"):
-            bridge_id = str(bridge.get("id", ""))
-            legs = await self.leg_ids(app_bridge_id(bridge_id) or bridge_id)
-        return app_view(event, legs)
+        seen = app_view(event)
+        bridge = seen.get("bridge") if seen is not None else None
+        if seen is None or not isinstance(bridge, dict):
+            return seen
+        node_bridge = str(event["bridge"].get("id", ""))
+        bridge_id = str(bridge.get("id", ""))
+        links = await self._linker.links(bridge_id)
+        if not links and node_bridge == bridge_id:
+            return seen  # a bridge on one node: Asterisk's own description
+        channels = await self._app_channels([str(c) for c in bridge.get("channels") or []])
+        channels += [c for c in await self._other_members(event, bridge_id, links) if c not in channels]
+        described = links[0].home_bridge if links and node_bridge != bridge_id else {}
+        return {**seen, "bridge": {**bridge, **described, "channels": channels}}
+
+    async def _app_channels(self, channel_ids: list[str]) -> list[str]:
+        """Apps' channels only: a link leg is never anybody's (even once its link is forgotten)."""
+        owners = await self._ownership.get_many(Kind.CHANNEL, channel_ids)
+        return [c for c, owner in zip(channel_ids, owners, strict=True) if owner is not None]
+
+    async def _other_members(self, event: dict[str, Any], bridge_id: str, links: list[Link]) -> list[str]:
+        """The members the event's node does not describe, as the other nodes last reported them."""
+        if not links:
+            return []
+        node_bridge = str(event["bridge"].get("id", ""))
+        if node_bridge == bridge_id:
+            places = [(link.local_bridge, link.remote) for link in links]
+        else:
+            this_node = str((event.get("channel") or {}).get("id", "")).split("-", 1)[0]
+            places = [(bridge_id, links[0].home)]
+            places += [(link.local_bridge, link.remote) for link in links if link.remote != this_node]
+        found: list[str] = []
+        for key, node_id in places:
+            found += [m.channel_id for m in await self._members.on_node(key, node_id)]
+        return found
+
+    async def _names_leg_call(self, event: dict[str, Any]) -> bool:
+        if event.get("type") != "ChannelVarset" or event.get("variable") != "BRIDGEPVTCALLID":
+            return False
+        value = str(event.get("value", ""))
+        return bool(value) and await self._linker.is_leg_call(value)
 
     async def _is_move(self, event: dict[str, Any]) -> bool:
         bridge, channel = event.get("bridge"), event.get("channel")

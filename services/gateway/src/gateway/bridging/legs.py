@@ -22,7 +22,8 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ariscale_common.ari import AriError
 from ariscale_common.dialplan import CLUSTER_ENDPOINT, LEG_CHANNEL_PREFIX, LINK_APP, LINK_EXTEN_PREFIX
@@ -33,6 +34,10 @@ from gateway.redis_store import RedisStore
 log = logging.getLogger(__name__)
 
 BUILD_TTL_SECONDS = 15
+# addChannel's "do not present this channel's identity to the others" (connected line, COLP).
+INHIBIT_COLP = "inhibitConnectedLineUpdates"
+# What describes a bridge (not its members) in Asterisk's snapshot.
+DESCRIBING_FIELDS = ("technology", "bridge_type", "bridge_class", "creator", "name", "creationtime")
 POLL_SECONDS = 0.01
 
 
@@ -47,6 +52,9 @@ class Link:
     remote: str  # node id of the members it carries
     home_leg: str  # channel id on the home node (ours)
     remote_leg: str  # channel id on the remote node (Asterisk's)
+    # The bridge as its home node describes it (name, creationtime…), for events from member nodes.
+    home_bridge: dict[str, Any] = field(default_factory=dict)
+    call_id: str = ""  # SIP Call-ID of the leg: what Asterisk names as a member's BRIDGEPVTCALLID
 
     @property
     def local_bridge(self) -> str:
@@ -73,10 +81,21 @@ class LinkStore(RedisStore):
         return Link(**json.loads(raw)) if raw and raw != "building" else None
 
     async def save(self, link: Link) -> None:
-        await self._redis.set(self._key(link.bridge_id, link.remote), json.dumps(asdict(link)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(link.bridge_id, link.remote), json.dumps(asdict(link)))
+            if link.call_id:
+                pipe.set(self._keys.leg_call(link.call_id), link.bridge_id)
+            await pipe.execute()
 
     async def forget(self, bridge_id: str, node_id: str) -> None:
-        await self._redis.delete(self._key(bridge_id, node_id))
+        link = await self.get(bridge_id, node_id)
+        keys = [self._key(bridge_id, node_id)]
+        if link is not None and link.call_id:
+            keys.append(self._keys.leg_call(link.call_id))
+        await self._redis.delete(*keys)
+
+    async def is_leg_call(self, call_id: str) -> bool:
+        return bool(await self._redis.exists(self._keys.leg_call(call_id)))
 
     async def of_bridge(self, bridge_id: str) -> list[Link]:
         return await self._matching(self._key(bridge_id, "*"))
@@ -109,9 +128,10 @@ class Linker:
     ) -> None:
         """Put ``channel_ids`` (all on ``remote``) into ``bridge_id`` (homed on ``home``)."""
         link = await self.ensure_link(bridge_id, home, remote)
+        # Alone with the leg, a member would be handed the leg's caller id as its connected line.
+        params = [(k, v) for k, v in extra if k != INHIBIT_COLP] + [(INHIBIT_COLP, "true")]
         await self._nodes.client(remote).post(
-            f"/bridges/{link.local_bridge}/addChannel",
-            params=[("channel", ",".join(channel_ids)), *extra],
+            f"/bridges/{link.local_bridge}/addChannel", params=[("channel", ",".join(channel_ids)), *params]
         )
 
     async def leave(self, bridge_id: str, remote: Node, channel_ids: list[str]) -> None:
@@ -177,17 +197,23 @@ class Linker:
         )
         remote_leg = await self._remote_end(remote, str(leg["protocol_id"]))
         await remote_ari.post(f"/channels/{remote_leg}/answer")
-        await remote_ari.post(f"/bridges/{local}/addChannel", params={"channel": remote_leg})
+        # A leg's caller id must not reach the members as a connected line ("Anonymous").
+        hidden = {INHIBIT_COLP: "true"}
+        await remote_ari.post(f"/bridges/{local}/addChannel", params={"channel": remote_leg, **hidden})
         # The home end enters Stasis only once answered: retry until the bridge accepts it.
         await self._retry(
-            lambda: home_ari.post(f"/bridges/{bridge_id}/addChannel", params={"channel": home_leg})
+            lambda: home_ari.post(f"/bridges/{bridge_id}/addChannel", params={"channel": home_leg, **hidden})
         )
+        home_bridge = await home_ari.get(f"/bridges/{bridge_id}")
         elapsed_ms = 1000 * (time.monotonic() - started)
         log.info(
             "linked bridge %s (home %s) to node %s: legs %s / %s in %.0f ms",
             bridge_id, home.node_id, remote.node_id, home_leg, remote_leg, elapsed_ms,
         )  # fmt: skip
-        return Link(bridge_id, home.node_id, remote.node_id, home_leg, remote_leg)
+        described = {k: home_bridge[k] for k in DESCRIBING_FIELDS if k in home_bridge}
+        return Link(
+            bridge_id, home.node_id, remote.node_id, home_leg, remote_leg, described, str(leg["protocol_id"])
+        )
 
     async def _remote_end(self, remote: Node, protocol_id: str) -> str:
         """X's end of the leg: the channel with the same SIP Call-ID."""
@@ -252,6 +278,9 @@ class Linker:
 
     async def links(self, bridge_id: str) -> list[Link]:
         return await self._store.of_bridge(bridge_id)
+
+    async def is_leg_call(self, call_id: str) -> bool:
+        return await self._store.is_leg_call(call_id)
 
 
 async def _ignore_missing(call: Awaitable[object]) -> None:

@@ -10,9 +10,11 @@ entering/leaving ``B`` itself.
 from collections.abc import Collection
 from typing import Any
 
-from ariscale_common.dialplan import LEG_CHANNEL_PREFIX, LINK_APP, LOCAL_BRIDGE_PREFIX
+from ariscale_common.dialplan import CLUSTER_ENDPOINT, LEG_CHANNEL_PREFIX, LINK_APP, LOCAL_BRIDGE_PREFIX
 
 MEMBERSHIP_EVENTS = {"ChannelEnteredBridge", "ChannelLeftBridge"}
+# Link legs are calls on the inter-node endpoint: "PJSIP/cluster-00000001" at either end.
+LEG_NAME_PREFIX = f"PJSIP/{CLUSTER_ENDPOINT}-"
 
 
 def local_bridge_id(bridge_id: str) -> str:
@@ -42,6 +44,8 @@ def app_view(event: dict[str, Any], legs: Collection[str] = ()) -> dict[str, Any
     channel = event.get("channel")
     if isinstance(channel, dict) and is_leg(channel):
         return None
+    if event.get("type") == "ChannelVarset" and event.get("variable") == "BRIDGEPEER":
+        return _without_leg_peers(event)
     bridge = event.get("bridge")
     if not isinstance(bridge, dict):
         return event
@@ -59,3 +63,12 @@ def app_view(event: dict[str, Any], legs: Collection[str] = ()) -> dict[str, Any
 
 def _is_leg_id(channel_id: str, legs: Collection[str]) -> bool:
     return channel_id.startswith(LEG_CHANNEL_PREFIX) or channel_id in legs
+
+
+def _without_leg_peers(event: dict[str, Any]) -> dict[str, Any] | None:
+    """BRIDGEPEER names the member's bridge peers: a link leg is nobody's peer for the app."""
+    peers = [p for p in str(event.get("value", "")).split(",") if p]
+    kept = [p for p in peers if not p.startswith(LEG_NAME_PREFIX)]
+    if kept == peers:
+        return event
+    return {**event, "value": ",".join(kept)} if kept else None

@@ -101,7 +101,8 @@ class StasisTracker:
 
     async def bridge_destroyed(self, owner: Owner, event: Event) -> None:
         bridge_id = str(event["bridge"]["id"])
-        await self._ownership.release(Kind.BRIDGE, bridge_id)
+        # Only the node holding it: a bridge moved to its first members lives on elsewhere.
+        await self._ownership.release_on(Kind.BRIDGE, bridge_id, owner.node)
         await self._members.forget(bridge_id, owner.node)
 
     async def playback_finished(self, owner: Owner, event: Event) -> None:

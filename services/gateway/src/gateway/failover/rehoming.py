@@ -25,7 +25,7 @@ import logging
 from ariscale_common.ari import AriError
 from gateway.bridging.legs import Link, Linker, LinkError
 from gateway.bridging.members import BridgeMembers
-from gateway.locate import APP_VARIABLE
+from gateway.locate import tag_bridge
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 
@@ -85,7 +85,7 @@ class Rehoming:
         except AriError as exc:
             if exc.status != 409:  # 409: a previous attempt created it already
                 raise
-        await client.post(f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app})
+        await tag_bridge(client, bridge_id, app)
         await self._ownership.set(Kind.BRIDGE, bridge_id, Owner(home.node_id, app))
 
     async def _take_in(self, home: Node, link: Link) -> None:

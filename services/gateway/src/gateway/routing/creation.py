@@ -8,11 +8,13 @@ from dataclasses import replace
 from ariscale_common.ari import AriError
 from ariscale_common.dialplan import RESERVED_PREFIX
 from gateway import placement
+from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.exceptions import IdInUse, NoNode
-from gateway.locate import APP_VARIABLE
+from gateway.locate import APP_VARIABLE, tag_bridge
 from gateway.nodes import Node
 from gateway.ownership import Kind, Owner
 from gateway.routing.messages import AriAnswer, AriCall
+from gateway.routing.parameters import FORM, JSON, media_type
 from gateway.routing.sending import Sender
 
 log = logging.getLogger(__name__)
@@ -22,9 +24,10 @@ _RELATED_CHANNEL_PARAMS = ("otherChannelId", "originator")
 
 
 class Creation:
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: Sender, placing: FirstMemberPlacement) -> None:
         self._sender = sender
         self._ownership = sender.ownership
+        self._placing = placing
 
     async def create(self, call: AriCall) -> AriAnswer:
         kind = call.plan.kind
@@ -46,6 +49,9 @@ class Creation:
             await self._ownership.set(kind, str(created["id"]), Owner(node.node_id, call.app))
             if kind is Kind.BRIDGE:
                 await self._tag_bridge(node, str(created["id"]), call.app)
+                await self._placing.created(
+                    str(created["id"]), call.query_value("type"), call.query_value("name")
+                )
             log.info("app %s created %s %s on node %s", call.app, kind, created["id"], node.node_id)
         return answer
 
@@ -83,11 +89,8 @@ class Creation:
             raise NoNode(str(exc)) from None
 
     async def _tag_bridge(self, node: Node, bridge_id: str, app: str) -> None:
-        """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
         try:
-            await self._sender.nodes.client(node).post(
-                f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app}
-            )
+            await tag_bridge(self._sender.nodes.client(node), bridge_id, app)
         except AriError as exc:
             log.warning("could not tag bridge %s with its app %s: %s", bridge_id, app, exc)
 
@@ -97,12 +100,12 @@ class Creation:
             return call
         if not any(p.location == "body" and p.name == "variables" for p in call.op.params):
             return call
-        try:
-            body = json.loads(call.body) if call.body else {}
-        except ValueError:
-            return call  # Asterisk will answer the malformed body itself
-        if not isinstance(body, dict):
-            return call
+        params, kind = call.params, media_type(call.content_type)
+        if call.body and kind == JSON and params.json_body is None:
+            return call  # malformed, or not an object: Asterisk will answer it itself
+        body = dict(params.json_body or {})
         variables = body.get("variables")
         body["variables"] = {**(variables if isinstance(variables, dict) else {}), APP_VARIABLE: call.app}
-        return replace(call, body=json.dumps(body).encode(), content_type="application/json")
+        # A form body cannot travel with a JSON one: its fields go first in the query (the query wins).
+        query = [*params.form, *params.query] if kind == FORM else call.query
+        return replace(call, query=query, body=json.dumps(body).encode(), content_type=JSON)

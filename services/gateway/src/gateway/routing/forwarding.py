@@ -10,8 +10,10 @@ from typing import Any
 
 from ariscale_common.ari import AriError
 from gateway.bridging.cross_node import CrossNodeBridges
+from gateway.bridging.first_members import FirstMemberPlacement
 from gateway.bridging.requests import SpanningBridgeRequests
 from gateway.bridging.view import app_bridge_id
+from gateway.events.identity import ClusterIdentity
 from gateway.exceptions import AdminOnly, NoNode, NotYourApp, ResourceNotFound
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
@@ -22,19 +24,29 @@ from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
 from gateway.routing.sending import Sender
 
+# Event sources that name a resource living on one node.
+_OWNED_SOURCES = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
+
 
 class AriGateway:
     """Answers an app's ARI request by its operation's routing policy (:mod:`.plans`)."""
 
     def __init__(
-        self, ownership: OwnershipStore, locator: Locator, nodes: NodeClients, bridges: CrossNodeBridges
+        self,
+        ownership: OwnershipStore,
+        locator: Locator,
+        nodes: NodeClients,
+        bridges: CrossNodeBridges,
+        placing: FirstMemberPlacement,
+        identity: ClusterIdentity,
     ) -> None:
         self._ownership = ownership
+        self._identity = identity
         self._locator = locator
         self._bridges = bridges
         self._sender = Sender(ownership, locator, nodes, bridges)
-        self._creation = Creation(self._sender)
-        self._spanning = SpanningBridgeRequests(self._sender, bridges)
+        self._creation = Creation(self._sender, placing)
+        self._spanning = SpanningBridgeRequests(self._sender, bridges, placing)
 
     async def handle(self, call: AriCall) -> AriAnswer:
         self._check_app_params(call)
@@ -65,7 +77,10 @@ class AriGateway:
         return answer
 
     async def _list(self, call: AriCall) -> AriAnswer:
-        answers = await self._sender.gather_json(call)
+        answered = await self._sender.gather(call)
+        if answered and not any(a.ok for a in answered):
+            return answered[0]  # every node refused it alike (GET /mailboxes without its module: 404)
+        answers = [a.decoded() for a in answered if a.ok]
         if call.path == "/channels":
             items = await self._only_app(call.app, Kind.CHANNEL, [i for a in answers for i in a])
         elif call.path == "/bridges":
@@ -98,18 +113,43 @@ class AriGateway:
         if call.path_params.get("applicationName") != call.app:
             raise ResourceNotFound("Application not found")
         if call.op.method != "GET":
-            return await self._all(call)
+            return await self._subscription(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
         if not answers:
             raise ResourceNotFound("Application not found")
         return AriAnswer.json(200, merge_application(answers))
 
+    async def _subscription(self, call: AriCall) -> AriAnswer:
+        """(Un)subscribing the app to event sources, where they live."""
+        sources = call.params.values("eventSource")
+        if sources and all(source.startswith("deviceState:") for source in sources):
+            # Every node holds every device state (PUT goes to all), so every node would report
+            # each change: one node subscribes, and the app hears each change once.
+            return await self._any(call)
+        if not sources or not all(source.partition(":")[0] in _OWNED_SOURCES for source in sources):
+            return await self._all(call)
+        # A channel or bridge lives on one node: only that node can subscribe the app to it.
+        homes = set()
+        for source in sources:
+            scheme, _, resource_id = source.partition(":")
+            owner = await self._locator.owner(_OWNED_SOURCES[scheme], resource_id)
+            if owner is None or owner.app != call.app:
+                return AriAnswer.json(422, {"message": "Event source does not exist"})
+            homes.add(owner.node)
+        node = self._sender.live_node(homes.pop()) if len(homes) == 1 else None
+        return await self._sender.send(node, call) if node is not None else await self._all(call)
+
     async def _any(self, call: AriCall) -> AriAnswer:
         for node in self._sender.healthy():
             try:
-                return await self._sender.send(node, call)
+                answer = await self._sender.send(node, call)
             except AriError:
                 continue
+            if answer.ok and call.op.resource == "asterisk":
+                return AriAnswer.json(
+                    answer.status, self._identity.answer(call.op.nickname, answer.decoded())
+                )
+            return answer
         raise NoNode("no Asterisk node answered")
 
     async def _all(self, call: AriCall) -> AriAnswer:

@@ -1,11 +1,13 @@
 """One ARI request of an app as the gateway received it, and the answer it gives back."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import httpx
 
+from gateway.routing.parameters import Parameters
 from gateway.routing.plans import Plan
 from gateway.routing.spec import Operation
 
@@ -23,8 +25,23 @@ class AriCall:
     body: bytes | None
     content_type: str = "application/json"
 
+    @cached_property
+    def params(self) -> Parameters:
+        """Its parameters wherever they arrived (query, form or JSON body), as Asterisk reads them."""
+        return Parameters.parse(self.query, self.body, self.content_type)
+
     def query_value(self, name: str) -> str | None:
-        return next((value for key, value in self.query if key == name), None)
+        """A parameter's value from the query or the body (the body wins, as in Asterisk)."""
+        return self.params.value(name)
+
+    def with_params(self, names: tuple[str, ...], pairs: list[tuple[str, str]]) -> "AriCall":
+        """The call with ``names`` taken out of query and body, and ``pairs`` set in the query."""
+        rest = self.params.without(*names)
+        return replace(
+            self,
+            query=[*rest.query, *pairs],
+            body=rest.encoded_body(self.body, self.content_type),
+        )
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,14 @@ class Sender:
 
     async def gather_json(self, call: AriCall) -> list[Any]:
         """The decoded answers of every healthy node that answered with a success."""
+        return [answer.decoded() for answer in await self.gather(call) if answer.ok]
+
+    async def gather(self, call: AriCall) -> list[AriAnswer]:
+        """The answers of every healthy node that answered (in node order)."""
         results = await asyncio.gather(
             *(self.send(node, call) for node in self.healthy()), return_exceptions=True
         )
-        return [r.decoded() for r in results if isinstance(r, AriAnswer) and r.ok]
+        return [r for r in results if isinstance(r, AriAnswer)]
 
     async def owning_node(self, app: str, kind: Kind, resource_id: str) -> Node:
         """The live node owning the app's resource; 404 when it is not the app's or is gone."""

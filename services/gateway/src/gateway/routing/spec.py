@@ -46,6 +46,11 @@ class Operation:
         return f"{self.resource}.{self.nickname}"
 
 
+def static_segments_first(op: Operation) -> list[int]:
+    """Sort key: /channels/externalMedia must be tried before /channels/{channelId}."""
+    return [1 if segment.startswith("{") else 0 for segment in op.path.split("/")]
+
+
 def load_document(resource: str) -> dict[str, Any]:
     text = resources.files("gateway.routing.ari_spec").joinpath(f"{resource}.json").read_text()
     document: dict[str, Any] = json.loads(text)
