@@ -36,3 +36,9 @@ class BridgeMoving(ServiceUnavailable):
     """The bridge's home node died and failover is re-homing it: ask again in a moment."""
 
     error_id = "bridge-moving"
+
+
+class ForbiddenVariable(Forbidden):
+    """A variable name or value that would reach outside the app's own resources."""
+
+    error_id = "forbidden-variable"

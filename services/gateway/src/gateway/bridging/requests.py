@@ -42,7 +42,7 @@ class SpanningBridgeRequests:
         local = groups.pop(home.node_id, None)
         if local:
             answer = await self._sender.send(
-                home, replace(call, query=[("channel", ",".join(local)), *extra])
+                home, replace(call, query=[("channel", ",".join(local)), *extra], body=None)
             )
             if not answer.ok:
                 return answer
@@ -61,7 +61,8 @@ class SpanningBridgeRequests:
             return AriAnswer.json(400, {"message": "Channel not found"})
         local = groups.pop(home.node_id, None)
         if local:
-            answer = await self._sender.send(home, replace(call, query=[("channel", ",".join(local))]))
+            local_call = replace(call, query=[("channel", ",".join(local))], body=None)
+            answer = await self._sender.send(home, local_call)
             if not answer.ok:
                 return answer
         for node_id, channel_ids in groups.items():
@@ -88,5 +89,5 @@ class SpanningBridgeRequests:
         self, call: AriCall
     ) -> tuple[dict[str, list[str]] | None, list[tuple[str, str]]]:
         channel_ids = [c for c in (call.query_value("channel") or "").split(",") if c]
-        extra = [(k, v) for k, v in call.query if k != "channel"]
+        extra = call.query_without("channel")
         return await self._bridges.group_by_node(call.app, channel_ids), extra

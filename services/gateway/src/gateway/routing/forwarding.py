@@ -21,6 +21,15 @@ from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
 from gateway.routing.sending import Sender
+from gateway.routing.validation import validate
+from gateway.routing.variables import check_variables
+
+# Reads of node-wide state that tell one app about the others or about the host: global variables
+# (the number → app map), configuration (PJSIP), log channels (host paths), modules.
+_NODE_WIDE_READS = frozenset({
+    ("asterisk", "getGlobalVar"), ("asterisk", "getObject"), ("asterisk", "listLogChannels"),
+    ("asterisk", "listModules"), ("asterisk", "getModule"),
+})  # fmt: skip
 
 
 class AriGateway:
@@ -37,6 +46,8 @@ class AriGateway:
         self._spanning = SpanningBridgeRequests(self._sender, bridges)
 
     async def handle(self, call: AriCall) -> AriAnswer:
+        validate(call.op, call.path_params, call.parameters)
+        check_variables(call.op, call.parameters)
         self._check_app_params(call)
         handlers = {
             Policy.OWNER: self._owner,
@@ -105,6 +116,8 @@ class AriGateway:
         return AriAnswer.json(200, merge_application(answers))
 
     async def _any(self, call: AriCall) -> AriAnswer:
+        if (call.op.resource, call.op.nickname) in _NODE_WIDE_READS:
+            raise AdminOnly(f"{call.op.path} describes the node itself: it is for operators only")
         for node in self._sender.healthy():
             try:
                 return await self._sender.send(node, call)

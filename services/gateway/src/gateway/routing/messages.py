@@ -2,12 +2,14 @@
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import httpx
 
 from gateway.routing.plans import Plan
 from gateway.routing.spec import Operation
+from gateway.routing.validation import effective_parameters
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,23 @@ class AriCall:
     body: bytes | None
     content_type: str = "application/json"
 
+    @cached_property
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter as Asterisk reads it (form, query and JSON body: :mod:`.validation`)."""
+        return effective_parameters(self.query, self.body, self.content_type)
+
     def query_value(self, name: str) -> str | None:
-        return next((value for key, value in self.query if key == name), None)
+        """One parameter's value as the node will read it, wherever it was given."""
+        value = self.parameters.get(name)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    def query_without(self, *names: str) -> list[tuple[str, str]]:
+        """The parameters other than ``names``, as a query (for a call rewritten without a body)."""
+        return [(k, self.query_value(k) or "") for k in self.parameters if k not in names]
 
 
 @dataclass(frozen=True)
