@@ -12,7 +12,9 @@ def op(resource: str, nickname: str) -> Operation:
     return next(o for o in operations() if (o.resource, o.nickname) == (resource, nickname))
 
 
-def params(query: list[tuple[str, str]], body: object = None, content_type: str = "application/json") -> dict:
+def params(
+    query: list[tuple[str, str]], body: object = None, content_type: str = "application/json"
+) -> dict[str, object]:
     raw = json.dumps(body).encode() if body is not None and content_type == "application/json" else body
     assert raw is None or isinstance(raw, bytes)
     return effective_parameters(query, raw, content_type)

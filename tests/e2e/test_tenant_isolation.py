@@ -1,0 +1,211 @@
+"""Tenants cannot crash a node or touch each other (issue 11): one test per row of its table.
+
+App A is the fixture's ``registered_app`` (``gw``); B, the attacker, is a second app registered
+for the test (``intruder``). Requests that would hurt a node are only ever sent to the gateway;
+each test checks the gateway answered itself (its ``error`` id) and the node is unharmed.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
+from tests.support.gateway import accepts_app
+from tests.support.waiting import until
+
+
+@dataclass
+class Intruder:
+    name: str
+    extension: str
+    client: httpx.AsyncClient
+
+
+@pytest.fixture
+async def intruder(
+    registry: httpx.AsyncClient, registered_app: RegisteredApp, gateway_url: str
+) -> AsyncIterator[Intruder]:
+    """App B: registered beside A, with a number of its own."""
+    name, extension = f"{registered_app.name}-b", f"8{registered_app.extension[1:]}"
+    created = await registry.post("/apps", json={"name": name, "extensions": [extension]})
+    assert created.status_code == 201, created.text
+    auth = (name, created.json()["credentials"]["password"])
+    try:
+        async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
+            await until(lambda: accepts_app(client), message="gateway accepts app B")
+            yield Intruder(name, extension, client)
+    finally:
+        await registry.delete(f"/apps/{name}")
+
+
+async def create_channel(client: httpx.AsyncClient, app: str) -> str:
+    response = await client.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": app})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def refused_by_gateway(response: httpx.Response, status: int, error: str) -> None:
+    """The gateway answered (its own error id: Asterisk's errors carry only a message)."""
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error, response.text
+
+
+async def node_global(nodes: dict[str, httpx.AsyncClient], variable: str) -> set[str]:
+    """The global's value on every node, read straight from each node."""
+    values = set()
+    for client in nodes.values():
+        answer = await client.get("/asterisk/variable", params={"variable": variable})
+        values.add(answer.json().get("value", "") if answer.status_code == 200 else "")
+    return values
+
+
+# -- row 1: a malformed request never reaches a node ----------------------------------------------
+
+
+async def test_row1_bridge_variable_without_a_name_is_refused_before_the_node(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient]
+) -> None:
+    bridge = await gw.post("/bridges", params={"type": "mixing"})
+    assert bridge.status_code == 200, bridge.text
+    bridge_id = bridge.json()["id"]
+    try:
+        # Asterisk 22.10 dereferences the missing name: the node would segfault if it saw these.
+        refused_by_gateway(await gw.post(f"/bridges/{bridge_id}/variable"), 400, "invalid-parameter")
+        refused_by_gateway(
+            await gw.post(f"/bridges/{bridge_id}/variable", json={"variable": 5, "value": "x"}),
+            400,
+            "invalid-parameter",
+        )
+        refused_by_gateway(
+            await gw.post(
+                f"/bridges/{bridge_id}/variable", params={"variable": "X"}, json={"variable": None}
+            ),
+            400,
+            "invalid-parameter",
+        )
+        for client in nodes.values():
+            assert (await client.get("/asterisk/ping")).status_code == 200
+        assert (await gw.get(f"/bridges/{bridge_id}")).status_code == 200
+        assert (
+            await gw.post(f"/bridges/{bridge_id}/variable", params={"variable": "X", "value": "1"})
+        ).status_code == 204
+    finally:
+        await gw.delete(f"/bridges/{bridge_id}")
+
+
+# -- row 2: another app's number cannot be taken through a channel variable ------------------------
+
+
+async def test_row2_global_through_a_channel_variable_is_refused(
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
+    intruder: Intruder,
+    nodes: dict[str, httpx.AsyncClient],
+) -> None:
+    own = await create_channel(intruder.client, intruder.name)
+    victim = f"APP_{registered_app.extension}"
+    try:
+        for name in (f"GLOBAL({victim})", f"global({victim})", " GLOBAL(APP_7771)", "GLOBAL(APP_424242)"):
+            answer = await intruder.client.post(
+                f"/channels/{own}/variable", params={"variable": name, "value": intruder.name}
+            )
+            refused_by_gateway(answer, 403, "forbidden-variable")
+        in_body = await intruder.client.post(
+            f"/channels/{own}/variable", json={"variable": f"GLOBAL({victim})", "value": intruder.name}
+        )
+        refused_by_gateway(in_body, 403, "forbidden-variable")
+        assert await node_global(nodes, victim) == {registered_app.name}
+        assert await node_global(nodes, "APP_424242") == {""}
+    finally:
+        await intruder.client.delete(f"/channels/{own}")
+
+
+# -- row 3: parameters in a JSON (or form) body obey the same rules -------------------------------
+
+
+async def test_row3_app_in_a_body_cannot_name_another_app(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    as_json = await intruder.client.post(
+        "/channels", json={"endpoint": BLACK_HOLE, "app": registered_app.name}
+    )
+    refused_by_gateway(as_json, 403, "not-your-app")
+    # The query names B, the body (which Asterisk reads last) names A.
+    mixed = await intruder.client.post(
+        "/channels", params={"endpoint": BLACK_HOLE, "app": intruder.name}, json={"app": registered_app.name}
+    )
+    refused_by_gateway(mixed, 403, "not-your-app")
+    form = await intruder.client.post(
+        "/channels/create", data={"endpoint": BLACK_HOLE, "app": registered_app.name}
+    )
+    refused_by_gateway(form, 403, "not-your-app")
+    repeated = await intruder.client.post(
+        "/channels/create",
+        params=[("endpoint", BLACK_HOLE), ("app", intruder.name), ("app", registered_app.name)],
+    )
+    refused_by_gateway(repeated, 403, "not-your-app")
+    assert (await gw.get("/channels")).json() == []
+
+
+# -- row 4: no reading other channels' variables ---------------------------------------------------
+
+
+async def test_row4_import_and_friends_are_refused(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    victim = await create_channel(gw, registered_app.name)
+    own = await create_channel(intruder.client, intruder.name)
+    try:
+        assert (
+            await gw.post(f"/channels/{victim}/variable", params={"variable": "SECRET", "value": "s3"})
+        ).status_code == 204
+        for name in (f"IMPORT({victim},SECRET)", f"import({victim},SECRET)", f"SHARED(SECRET,{victim})",
+                     "ENV(PATH)", "SHELL(id)", f"APP_{registered_app.extension}", "ASTLOGDIR"):  # fmt: skip
+            answer = await intruder.client.get(f"/channels/{own}/variable", params={"variable": name})
+            refused_by_gateway(answer, 403, "forbidden-variable")
+        callerid = await intruder.client.get(
+            f"/channels/{own}/variable", params={"variable": "CALLERID(all)"}
+        )
+        assert callerid.status_code == 200, callerid.text
+        assert "s3" not in callerid.text
+    finally:
+        await intruder.client.delete(f"/channels/{own}")
+        await gw.delete(f"/channels/{victim}")
+
+
+# -- row 14: control characters, encoded slashes, deep JSON: 4xx JSON, never 500 ------------------
+
+
+async def test_row14_odd_input_gets_a_json_4xx(gw: httpx.AsyncClient, registered_app: RegisteredApp) -> None:
+    for raw in ("%01", "%00", "%0A", "%7F", "a%2Fb", "%2F"):
+        answer = await gw.get(f"/channels/{raw}")
+        assert answer.status_code in (400, 404), (raw, answer.status_code, answer.text)
+        assert "message" in answer.json()
+    deep = '{"endpoint": "x", "app": "y", "variables": ' + "[" * 3000 + "]" * 3000 + "}"
+    nested = await gw.post("/channels", content=deep, headers={"Content-Type": "application/json"})
+    refused_by_gateway(nested, 400, "invalid-parameter")
+    broken = await gw.post("/channels", content=b"{", headers={"Content-Type": "application/json"})
+    refused_by_gateway(broken, 400, "invalid-parameter")
+    control = await gw.post("/channels", params={"endpoint": "PJSIP/x\r\nX: y", "app": registered_app.name})
+    refused_by_gateway(control, 400, "invalid-parameter")
+    assert json.loads((await gw.get("/channels")).text) == []
+
+
+# -- row 16: node-wide reads are for operators ----------------------------------------------------
+
+
+async def test_row16_node_wide_reads_are_admin_only(
+    registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    for path, params in (
+        ("/asterisk/variable", {"variable": f"APP_{registered_app.extension}"}),
+        ("/asterisk/config/dynamic/res_pjsip/endpoint/cluster", {}),
+        ("/asterisk/logging", {}),
+        ("/asterisk/modules", {}),
+        ("/asterisk/modules/res_pjsip.so", {}),
+    ):
+        refused_by_gateway(await intruder.client.get(path, params=params), 403, "admin-only")
+    assert (await intruder.client.get("/asterisk/ping")).status_code == 200
