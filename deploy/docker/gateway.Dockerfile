@@ -17,4 +17,4 @@ COPY services/gateway services/gateway
 RUN uv sync --frozen --no-dev --package ariscale-gateway
 ENV PATH=/app/.venv/bin:$PATH
 EXPOSE 20001
-CMD ["uvicorn", "--factory", "gateway.main:create_app", "--host", "127.0.0.1", "--port", "20001"]
+CMD ["uvicorn", "--factory", "gateway.main:create_app", "--host", "127.0.0.1", "--port", "20001", "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol"]

@@ -5,12 +5,14 @@ for the test (``intruder``). Requests that would hurt a node are only ever sent 
 each test checks the gateway answered itself (its ``error`` id) and the node is unharmed.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import websockets
 
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
 from tests.support.gateway import accepts_app
@@ -209,3 +211,33 @@ async def test_row16_node_wide_reads_are_admin_only(
     ):
         refused_by_gateway(await intruder.client.get(path, params=params), 403, "admin-only")
     assert (await intruder.client.get("/asterisk/ping")).status_code == 200
+
+
+# -- row 13: half-open connections and unbounded URLs ----------------------------------------------
+
+
+async def test_row13_half_sent_headers_are_cut_off(gateway_url: str) -> None:
+    host, port = gateway_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"GET /ari/channels HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+        await writer.drain()
+        # The server closes the connection (EOF) well before this deadline; uvicorn alone never does.
+        assert await asyncio.wait_for(reader.read(), timeout=60) == b""
+    finally:
+        writer.close()
+
+
+async def test_row13_long_urls_are_refused(gateway_url: str, registered_app: RegisteredApp) -> None:
+    padding = "x" * 8192
+    async with httpx.AsyncClient(base_url=gateway_url, auth=registered_app.auth, timeout=10) as client:
+        refused_by_gateway(await client.get(f"/ari/channels?pad={padding}"), 414, "uri-too-long")
+        too_many = {f"x-h{i}": "y" * 1000 for i in range(20)}
+        refused_by_gateway(await client.get("/ari/channels", headers=too_many), 431, "headers-too-large")
+    key = f"{registered_app.name}:{registered_app.password}"
+    query = f"app={registered_app.name}&api_key={key}&pad={padding}"
+    url = f"{gateway_url.replace('http', 'ws')}/ari/events?{query}"
+    async with asyncio.timeout(30):  # refused at once, never held open
+        with pytest.raises(websockets.InvalidStatus):
+            async with websockets.connect(url):
+                pass

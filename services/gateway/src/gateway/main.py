@@ -40,6 +40,7 @@ from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
+from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
 from gateway.settings import Settings
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
 
     app = FastAPI(title="ariscale gateway", description="ARI for the whole cluster.", lifespan=lifespan)
+    app.add_middleware(RequestLimits)
     install_error_handlers(app)
     install_outage_handlers(app)
     app.include_router(health.router)
