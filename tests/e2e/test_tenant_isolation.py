@@ -241,3 +241,84 @@ async def test_row13_long_urls_are_refused(gateway_url: str, registered_app: Reg
         with pytest.raises(websockets.InvalidStatus):
             async with websockets.connect(url):
                 pass
+
+
+# -- row 5: another app's recording name cannot be recorded over -----------------------------------
+
+
+async def _bridge(client: httpx.AsyncClient) -> str:
+    created = await client.post("/bridges", params={"type": "mixing"})
+    assert created.status_code == 200, created.text
+    return str(created.json()["id"])
+
+
+async def test_row5_recording_over_another_apps_file_is_refused(
+    gw: httpx.AsyncClient, intruder: Intruder
+) -> None:
+    own, theirs = await _bridge(gw), await _bridge(intruder.client)
+    name = f"rec-{own[:8]}"
+    try:
+        started = await gw.post(f"/bridges/{own}/record", params={"name": name, "format": "wav"})
+        assert started.status_code == 201, started.text
+        assert (await gw.post(f"/recordings/live/{name}/stop")).status_code == 204
+        await until(
+            lambda: _status_is(gw, f"/recordings/stored/{name}", 200), message="A's recording is stored"
+        )
+        for if_exists in ("overwrite", "append", "fail"):
+            attempt = await intruder.client.post(
+                f"/bridges/{theirs}/record", params={"name": name, "format": "wav", "ifExists": if_exists}
+            )
+            refused_by_gateway(attempt, 409, "id-in-use")
+        traversal = await intruder.client.post(
+            f"/bridges/{theirs}/record", params={"name": f"x/../{name}", "format": "wav"}
+        )
+        refused_by_gateway(traversal, 400, "invalid-recording-name")
+        assert (await intruder.client.get(f"/recordings/stored/{name}/file")).status_code == 404
+        assert (await gw.get(f"/recordings/stored/{name}")).status_code == 200
+    finally:
+        await gw.delete(f"/recordings/stored/{name}")
+        await gw.delete(f"/bridges/{own}")
+        await intruder.client.delete(f"/bridges/{theirs}")
+
+
+async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> bool:
+    return (await client.get(path)).status_code == status
+
+
+# -- row 6: ids another app created cannot be created again (shadowed) -----------------------------
+
+
+async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    victim = await create_channel(gw, registered_app.name)
+    own = await create_channel(intruder.client, intruder.name)
+    bridge, their_bridge = await _bridge(gw), await _bridge(intruder.client)
+    playback = f"pb-{victim[-6:]}"
+    try:
+        # A long playback on A's bridge (a created channel cannot play before it is answered).
+        played = await gw.post(f"/bridges/{bridge}/play/{playback}", params={"media": "tone:ring"})
+        assert played.status_code == 201, played.text
+        snoop = await intruder.client.post(
+            f"/channels/{own}/snoop/{victim}", params={"app": intruder.name, "spy": "in"}
+        )
+        refused_by_gateway(snoop, 409, "id-in-use")
+        snoop_query = await intruder.client.post(
+            f"/channels/{own}/snoop", params={"app": intruder.name, "spy": "in", "snoopId": victim}
+        )
+        refused_by_gateway(snoop_query, 409, "id-in-use")
+        replay = await intruder.client.post(
+            f"/channels/{own}/play/{playback}", params={"media": "sound:beep"}
+        )
+        refused_by_gateway(replay, 409, "id-in-use")
+        other = await intruder.client.post(
+            "/channels", params={"endpoint": BLACK_HOLE, "app": intruder.name, "otherChannelId": victim}
+        )
+        refused_by_gateway(other, 409, "id-in-use")
+        assert (await gw.get(f"/channels/{victim}")).status_code == 200
+        assert (await gw.get(f"/playbacks/{playback}")).status_code == 200
+    finally:
+        await intruder.client.delete(f"/channels/{own}")
+        await gw.delete(f"/channels/{victim}")
+        await gw.delete(f"/bridges/{bridge}")
+        await intruder.client.delete(f"/bridges/{their_bridge}")

@@ -42,3 +42,7 @@ class ForbiddenVariable(Forbidden):
     """A variable name or value that would reach outside the app's own resources."""
 
     error_id = "forbidden-variable"
+
+
+class InvalidRecordingName(ApiError):
+    error_id = "invalid-recording-name"

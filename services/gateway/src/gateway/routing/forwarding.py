@@ -16,6 +16,7 @@ from gateway.exceptions import AdminOnly, NoNode, NotYourApp, ResourceNotFound
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
+from gateway.routing.claims import IdClaims
 from gateway.routing.creation import Creation
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
@@ -42,7 +43,8 @@ class AriGateway:
         self._locator = locator
         self._bridges = bridges
         self._sender = Sender(ownership, locator, nodes, bridges)
-        self._creation = Creation(self._sender)
+        self._claims = IdClaims(ownership, locator, nodes)
+        self._creation = Creation(self._sender, self._claims)
         self._spanning = SpanningBridgeRequests(self._sender, bridges)
 
     async def handle(self, call: AriCall) -> AriAnswer:
@@ -66,8 +68,11 @@ class AriGateway:
         spanning = self._spanning.handler(call.op.nickname) if kind is Kind.BRIDGE else None
         if spanning is not None:
             return await spanning(call, node, resource_id)
+        claimed = await self._claims.claim_new_ids(call, node.node_id)
         answer = await self._sender.send_or_forget(node, call, kind, resource_id)
-        if answer.ok and call.plan.creates is not None:
+        if not answer.ok:
+            await self._claims.release(claimed)
+        elif call.plan.creates is not None:
             created = answer.decoded() or {}
             created_id = created.get(call.plan.created_id_field) if isinstance(created, dict) else None
             if created_id:
