@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from gateway.routing.parameters import Parameters
 from gateway.routing.spec import Operation, operations
-from gateway.routing.validation import InvalidParameter, effective_parameters, json_body, validate
+from gateway.routing.validation import InvalidParameter, check_json_body, effective_parameters, validate
 
 
 def op(resource: str, nickname: str) -> Operation:
@@ -17,7 +18,7 @@ def params(
 ) -> dict[str, object]:
     raw = json.dumps(body).encode() if body is not None and content_type == "application/json" else body
     assert raw is None or isinstance(raw, bytes)
-    return effective_parameters(query, raw, content_type)
+    return effective_parameters(Parameters.parse(query, raw, content_type))
 
 
 def test_json_body_overrides_the_query_and_the_last_query_value_wins() -> None:
@@ -75,4 +76,4 @@ def test_deep_or_broken_json_is_a_400_not_a_crash() -> None:
     deep = b"[" * 5000 + b"]" * 5000
     for body in (deep, b'{"a": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}', b"{not json"):
         with pytest.raises(InvalidParameter, match="body"):
-            json_body(body, "application/json")
+            check_json_body(body, "application/json")

@@ -6,7 +6,6 @@ through the legs' audio, so it is routed like any owned resource.
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.exceptions import LinkFailed
@@ -42,7 +41,7 @@ class SpanningBridgeRequests:
         local = groups.pop(home.node_id, None)
         if local:
             answer = await self._sender.send(
-                home, replace(call, query=[("channel", ",".join(local)), *extra], body=None)
+                home, call.with_params(("channel",), [("channel", ",".join(local))])
             )
             if not answer.ok:
                 return answer
@@ -61,8 +60,9 @@ class SpanningBridgeRequests:
             return AriAnswer.json(400, {"message": "Channel not found"})
         local = groups.pop(home.node_id, None)
         if local:
-            local_call = replace(call, query=[("channel", ",".join(local))], body=None)
-            answer = await self._sender.send(home, local_call)
+            answer = await self._sender.send(
+                home, call.with_params(("channel",), [("channel", ",".join(local))])
+            )
             if not answer.ok:
                 return answer
         for node_id, channel_ids in groups.items():
@@ -88,6 +88,6 @@ class SpanningBridgeRequests:
     async def _members_by_node(
         self, call: AriCall
     ) -> tuple[dict[str, list[str]] | None, list[tuple[str, str]]]:
-        channel_ids = [c for c in (call.query_value("channel") or "").split(",") if c]
-        extra = call.query_without("channel")
+        channel_ids = call.params.values("channel")
+        extra = call.params.scalars("channel")  # role, mute…: for the members on other nodes too
         return await self._bridges.group_by_node(call.app, channel_ids), extra

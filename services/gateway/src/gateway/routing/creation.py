@@ -14,6 +14,7 @@ from gateway.nodes import Node
 from gateway.ownership import Kind, Owner
 from gateway.routing.claims import IdClaims
 from gateway.routing.messages import AriAnswer, AriCall
+from gateway.routing.parameters import FORM, JSON, media_type
 from gateway.routing.sending import Sender
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,12 @@ class Creation:
             return call
         if not any(p.location == "body" and p.name == "variables" for p in call.op.params):
             return call
-        try:
-            body = json.loads(call.body) if call.body else {}
-        except ValueError:
-            return call  # Asterisk will answer the malformed body itself
-        if not isinstance(body, dict):
-            return call
+        params, kind = call.params, media_type(call.content_type)
+        if call.body and kind == JSON and params.json_body is None:
+            return call  # malformed, or not an object: Asterisk will answer it itself
+        body = dict(params.json_body or {})
         variables = body.get("variables")
         body["variables"] = {**(variables if isinstance(variables, dict) else {}), APP_VARIABLE: call.app}
-        return replace(call, body=json.dumps(body).encode(), content_type="application/json")
+        # A form body cannot travel with a JSON one: its fields go first in the query (the query wins).
+        query = [*params.form, *params.query] if kind == FORM else call.query
+        return replace(call, query=query, body=json.dumps(body).encode(), content_type=JSON)

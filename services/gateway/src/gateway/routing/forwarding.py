@@ -22,7 +22,7 @@ from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
 from gateway.routing.sending import Sender
-from gateway.routing.validation import validate
+from gateway.routing.validation import check_json_body, effective_parameters, validate
 from gateway.routing.variables import check_variables
 
 # Reads of node-wide state that tell one app about the others or about the host: global variables
@@ -48,8 +48,10 @@ class AriGateway:
         self._spanning = SpanningBridgeRequests(self._sender, bridges)
 
     async def handle(self, call: AriCall) -> AriAnswer:
-        validate(call.op, call.path_params, call.parameters)
-        check_variables(call.op, call.parameters)
+        check_json_body(call.body, call.content_type)
+        parameters = effective_parameters(call.params)
+        validate(call.op, call.path_params, parameters)
+        check_variables(call.op, parameters)
         self._check_app_params(call)
         handlers = {
             Policy.OWNER: self._owner,

@@ -1,15 +1,15 @@
 """One ARI request of an app as the gateway received it, and the answer it gives back."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 import httpx
 
+from gateway.routing.parameters import Parameters
 from gateway.routing.plans import Plan
 from gateway.routing.spec import Operation
-from gateway.routing.validation import effective_parameters
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,22 @@ class AriCall:
     content_type: str = "application/json"
 
     @cached_property
-    def parameters(self) -> dict[str, Any]:
-        """Every parameter as Asterisk reads it (form, query and JSON body: :mod:`.validation`)."""
-        return effective_parameters(self.query, self.body, self.content_type)
+    def params(self) -> Parameters:
+        """Its parameters wherever they arrived (query, form or JSON body), as Asterisk reads them."""
+        return Parameters.parse(self.query, self.body, self.content_type)
 
     def query_value(self, name: str) -> str | None:
-        """One parameter's value as the node will read it, wherever it was given."""
-        value = self.parameters.get(name)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        """A parameter's value from the query or the body (the body wins, as in Asterisk)."""
+        return self.params.value(name)
 
-    def query_without(self, *names: str) -> list[tuple[str, str]]:
-        """The parameters other than ``names``, as a query (for a call rewritten without a body)."""
-        return [(k, self.query_value(k) or "") for k in self.parameters if k not in names]
+    def with_params(self, names: tuple[str, ...], pairs: list[tuple[str, str]]) -> "AriCall":
+        """The call with ``names`` taken out of query and body, and ``pairs`` set in the query."""
+        rest = self.params.without(*names)
+        return replace(
+            self,
+            query=[*rest.query, *pairs],
+            body=rest.encoded_body(self.body, self.content_type),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,7 @@
 """An app's request checked against Asterisk's own spec before any node sees it.
 
-Asterisk reads a parameter from three places (``res/res_ari.c`` and the generated
-``res/res_ari_*.c``): form fields of an ``application/x-www-form-urlencoded`` body, then the query
-string (appended after them, and the generated parsers keep the *last* occurrence), then a field of
-an ``application/json`` body, which overrides both. :func:`effective_parameters` reads them the same
-way, so the gateway's own rules judge exactly what the node would act on.
+Parameters are read where Asterisk reads them, with its precedence (:mod:`.parameters`), so the
+checks judge exactly what the node would act on.
 
 Asterisk trusts its parsers in places: a string parameter sent as a JSON number reads as NULL, and
 ``POST /bridges/{id}/variable`` without ``variable`` dereferences that NULL (a segfault in 22.10).
@@ -15,13 +12,11 @@ for an int), within its allowed values, and free of control characters.
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
 
 from ariscale_common.errors import ApiError
+from gateway.routing.parameters import JSON, Parameters, media_type
 from gateway.routing.spec import Operation, Param
 
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
 MAX_JSON_DEPTH = 16  # ARI bodies are at most two levels deep ({"variables": {...}})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,38 +30,23 @@ class InvalidParameter(ApiError):
     error_id = "invalid-parameter"
 
 
-def media_type(content_type: str) -> str:
-    return content_type.partition(";")[0].strip().lower()
-
-
-def json_body(body: bytes | None, content_type: str) -> Any:
-    """The decoded JSON body (None without one); 400 when it cannot be read or nests too deep."""
+def check_json_body(body: bytes | None, content_type: str) -> None:
+    """400 for a JSON body that cannot be read or nests too deep (before anything parses it)."""
     if not body or media_type(content_type) != JSON:
-        return None
+        return
     try:
         decoded = json.loads(body)
     except (ValueError, RecursionError):
         raise InvalidParameter("the request body is not valid JSON") from None
     if _depth(decoded) > MAX_JSON_DEPTH:
         raise InvalidParameter(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
-    return decoded
 
 
-def effective_parameters(
-    query: list[tuple[str, str]], body: bytes | None, content_type: str
-) -> dict[str, Any]:
-    """Every parameter as Asterisk reads it: form < query (last wins) < JSON body field."""
-    merged: dict[str, Any] = {}
-    if body and media_type(content_type) == FORM:
-        try:
-            form = parse_qsl(body.decode(), keep_blank_values=True)
-        except UnicodeDecodeError:
-            raise InvalidParameter("the form body is not UTF-8") from None
-        merged.update(form)
-    merged.update(query)
-    decoded = json_body(body, content_type)
-    if isinstance(decoded, dict):
-        merged.update(decoded)
+def effective_parameters(params: Parameters) -> dict[str, Any]:
+    """Every parameter with its raw value (a JSON field keeps its type): form < query < JSON body."""
+    merged: dict[str, Any] = dict(params.form)
+    merged.update(params.query)
+    merged.update(params.json_body or {})
     return merged
 
 

@@ -1,0 +1,50 @@
+"""Parameters wherever they arrive: the gateway reads a JSON body as Asterisk does (real calls)."""
+
+import uuid
+from collections import Counter
+
+import httpx
+
+from tests.e2e.conftest import RegisteredApp
+from tests.e2e.test_cross_node_bridges import nodes_empty
+from tests.support.callers import callers, node_of
+from tests.support.waiting import until
+
+
+async def test_add_and_remove_channels_named_in_a_json_body(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> None:
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        channels = await group.call(2)
+        assert set(Counter(node_of(c["id"]) for c in channels)) == {"n1", "n2"}
+        ids = sorted(c["id"] for c in channels)
+        # The bridge's id in the body too, as PyPI's ari-client sends it.
+        bridge_id = f"body-{uuid.uuid4().hex[:8]}"
+        created = await gw.post("/bridges", json={"bridgeId": bridge_id, "type": "mixing"})
+        assert created.status_code == 200, created.text
+        assert created.json()["id"] == bridge_id
+
+        added = await gw.post(f"/bridges/{bridge_id}/addChannel", json={"channel": ids})
+        assert added.status_code == 204, added.text
+        assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == ids
+
+        removed = await gw.post(f"/bridges/{bridge_id}/removeChannel", json={"channel": ids[0]})
+        assert removed.status_code == 204, removed.text
+        assert (await gw.get(f"/bridges/{bridge_id}")).json()["channels"] == ids[1:]
+
+        # The body wins over the query, as on one Asterisk.
+        again = await gw.post(
+            f"/bridges/{bridge_id}/addChannel", params={"channel": ids[1]}, json={"channel": ids[0]}
+        )
+        assert again.status_code == 204, again.text
+        assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == ids
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+
+
+async def test_an_unknown_channel_in_a_json_body_is_refused(gw: httpx.AsyncClient) -> None:
+    bridge_id = f"body-{uuid.uuid4().hex[:8]}"
+    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
+    answer = await gw.post(f"/bridges/{bridge_id}/addChannel", json={"channel": "n1-no-such-channel"})
+    assert answer.status_code == 400, answer.text
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
