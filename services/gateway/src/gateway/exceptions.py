@@ -46,3 +46,9 @@ class ForbiddenVariable(Forbidden):
 
 class InvalidRecordingName(ApiError):
     error_id = "invalid-recording-name"
+
+
+class NotYourResource(Forbidden):
+    """A request naming another app's resource (or a shared one) as an argument."""
+
+    error_id = "not-your-resource"

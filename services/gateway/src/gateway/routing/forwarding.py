@@ -21,6 +21,7 @@ from gateway.routing.creation import Creation
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
+from gateway.routing.references import check_references, own_devices
 from gateway.routing.sending import Sender
 from gateway.routing.validation import check_json_body, effective_parameters, validate
 from gateway.routing.variables import check_variables
@@ -52,6 +53,7 @@ class AriGateway:
         parameters = effective_parameters(call.params)
         validate(call.op, call.path_params, parameters)
         check_variables(call.op, parameters)
+        await check_references(call, self._locator.owner)
         self._check_app_params(call)
         handlers = {
             Policy.OWNER: self._owner,
@@ -99,6 +101,8 @@ class AriGateway:
             items = [merge_application(present)] if present else []
         elif call.path == "/endpoints":
             items = [await self._endpoint_view(call.app, e) for e in merge_lists(call.path, answers)]
+        elif call.path == "/deviceStates":
+            items = own_devices(call.app, merge_lists(call.path, answers))
         else:
             items = merge_lists(call.path, answers)
         return AriAnswer.json(200, items)
@@ -111,6 +115,15 @@ class AriGateway:
             c for c, owner in zip(channel_ids, owners, strict=True) if owner is not None and owner.app == app
         ]
         return {**endpoint, "channel_ids": mine}
+
+    async def _endpoints_view(self, call: AriCall, answer: AriAnswer) -> AriAnswer:
+        """One endpoint, or a technology's: only the app's own channels on them."""
+        found = answer.decoded() if answer.ok and call.op.method == "GET" else None
+        if isinstance(found, dict):
+            return AriAnswer.json(answer.status, await self._endpoint_view(call.app, found))
+        if isinstance(found, list):
+            return AriAnswer.json(answer.status, [await self._endpoint_view(call.app, e) for e in found])
+        return answer
 
     async def _application(self, call: AriCall) -> AriAnswer:
         if call.path_params.get("applicationName") != call.app:
@@ -127,9 +140,10 @@ class AriGateway:
             raise AdminOnly(f"{call.op.path} describes the node itself: it is for operators only")
         for node in self._sender.healthy():
             try:
-                return await self._sender.send(node, call)
+                answer = await self._sender.send(node, call)
             except AriError:
                 continue
+            return await self._endpoints_view(call, answer) if call.op.resource == "endpoints" else answer
         raise NoNode("no Asterisk node answered")
 
     async def _all(self, call: AriCall) -> AriAnswer:
