@@ -322,3 +322,123 @@ async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
         await gw.delete(f"/channels/{victim}")
         await gw.delete(f"/bridges/{bridge}")
         await intruder.client.delete(f"/bridges/{their_bridge}")
+
+
+# -- row 7: subscriptions to what is not the app's; subscriptions die with the app -----------------
+
+
+async def test_row7_subscriptions_to_another_apps_call_or_an_endpoint_are_refused(
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
+    intruder: Intruder,
+    nodes: dict[str, httpx.AsyncClient],
+) -> None:
+    victim = await create_channel(gw, registered_app.name)
+    path = f"/applications/{intruder.name}/subscription"
+    try:
+        for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"bridge:{victim}",
+                       f"deviceState:Stasis:{registered_app.name}:x"):  # fmt: skip
+            refused_by_gateway(
+                await intruder.client.post(path, params={"eventSource": source}), 403, "not-your-resource"
+            )
+        in_body = await intruder.client.post(path, json={"eventSource": [f"channel:{victim}"]})
+        refused_by_gateway(in_body, 403, "not-your-resource")
+        for client in nodes.values():  # no node ever took the subscription
+            state = (await client.get(f"/applications/{intruder.name}")).json()
+            assert victim not in state["channel_ids"] and not state["endpoint_ids"], state
+    finally:
+        await gw.delete(f"/channels/{victim}")
+
+
+async def test_row7_subscriptions_die_with_the_app(
+    registry: httpx.AsyncClient, gateway_url: str, nodes: dict[str, httpx.AsyncClient], app_name: str
+) -> None:
+    name = f"{app_name}-sub"
+    created = await registry.post("/apps", json={"name": name, "extensions": []})
+    assert created.status_code == 201, created.text
+    auth = (name, created.json()["credentials"]["password"])
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
+        await until(lambda: accepts_app(client), message="gateway accepts the app")
+        bridge = await _bridge(client)
+        subscribed = await client.post(
+            f"/applications/{name}/subscription", params={"eventSource": f"bridge:{bridge}"}
+        )
+        assert subscribed.status_code == 200, subscribed.text
+    await registry.delete(f"/apps/{name}")
+
+    async def forgotten() -> bool:
+        for node in nodes.values():
+            state = await node.get(f"/applications/{name}")
+            if state.status_code == 200 and bridge in state.json()["bridge_ids"]:
+                return False
+        return True
+
+    try:
+        await until(forgotten, timeout=20, message="the deleted app's subscriptions are gone on every node")
+    finally:
+        for node in nodes.values():
+            await node.delete(f"/bridges/{bridge}")
+
+
+# -- row 8: user events with another app's resource as their source --------------------------------
+
+
+async def test_row8_user_event_sources_must_be_the_apps_own(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    victim = await create_channel(gw, registered_app.name)
+    own = await create_channel(intruder.client, intruder.name)
+    try:
+        for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"channel:{own},channel:{victim}"):
+            answer = await intruder.client.post(
+                "/events/user/x", params={"application": intruder.name, "source": source}
+            )
+            refused_by_gateway(answer, 403, "not-your-resource")
+        mine = await intruder.client.post(
+            "/events/user/x", params={"application": intruder.name, "source": f"channel:{own}"}
+        )
+        assert mine.status_code == 204, mine.text
+    finally:
+        await intruder.client.delete(f"/channels/{own}")
+        await gw.delete(f"/channels/{victim}")
+
+
+# -- row 9: Stasis device states are namespaced per app ---------------------------------------------
+
+
+async def test_row9_device_states_of_another_app_do_not_exist_for_it(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    device = f"Stasis:{registered_app.name}:desk"
+    assert (await gw.put(f"/deviceStates/{device}", params={"deviceState": "BUSY"})).status_code == 204
+    try:
+        refused_by_gateway(await intruder.client.get(f"/deviceStates/{device}"), 404, "resource-not-found")
+        refused_by_gateway(await intruder.client.delete(f"/deviceStates/{device}"), 404, "resource-not-found")
+        changed = await intruder.client.put(f"/deviceStates/{device}", params={"deviceState": "NOT_INUSE"})
+        refused_by_gateway(changed, 403, "not-your-resource")
+        outside = await intruder.client.put("/deviceStates/Stasis:desk", params={"deviceState": "BUSY"})
+        refused_by_gateway(outside, 403, "not-your-resource")
+        assert device not in {d["name"] for d in (await intruder.client.get("/deviceStates")).json()}
+        assert (await gw.get(f"/deviceStates/{device}")).json()["state"] == "BUSY"
+        assert device in {d["name"] for d in (await gw.get("/deviceStates")).json()}
+    finally:
+        await gw.delete(f"/deviceStates/{device}")
+
+
+# -- row 10: an endpoint lists only the app's own channels ------------------------------------------
+
+
+async def test_row10_endpoint_reads_list_only_the_apps_channels(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    victim = await create_channel(gw, registered_app.name)
+    try:
+        by_tech = (await intruder.client.get("/endpoints/PJSIP")).json()
+        one = (await intruder.client.get("/endpoints/PJSIP/cluster")).json()
+        assert victim not in [c for e in by_tech for c in e["channel_ids"]]
+        assert victim not in one["channel_ids"]
+        # A sees its own channel, whichever node holds it (the endpoint's channels of every node).
+        assert victim in [c for e in (await gw.get("/endpoints/PJSIP")).json() for c in e["channel_ids"]]
+        assert victim in (await gw.get("/endpoints/PJSIP/cluster")).json()["channel_ids"]
+    finally:
+        await gw.delete(f"/channels/{victim}")

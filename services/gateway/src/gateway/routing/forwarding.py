@@ -18,6 +18,7 @@ from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 from gateway.routing.claims import IdClaims
 from gateway.routing.creation import Creation
+from gateway.routing.event_sources import SUBSCRIPTIONS, EventSourceRequests
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
@@ -46,6 +47,7 @@ class AriGateway:
         self._sender = Sender(ownership, locator, nodes, bridges)
         self._claims = IdClaims(ownership, locator, nodes)
         self._creation = Creation(self._sender, self._claims)
+        self._sources = EventSourceRequests(self._sender)
         self._spanning = SpanningBridgeRequests(self._sender, bridges)
 
     async def handle(self, call: AriCall) -> AriAnswer:
@@ -116,18 +118,22 @@ class AriGateway:
         ]
         return {**endpoint, "channel_ids": mine}
 
-    async def _endpoints_view(self, call: AriCall, answer: AriAnswer) -> AriAnswer:
-        """One endpoint, or a technology's: only the app's own channels on them."""
-        found = answer.decoded() if answer.ok and call.op.method == "GET" else None
-        if isinstance(found, dict):
-            return AriAnswer.json(answer.status, await self._endpoint_view(call.app, found))
-        if isinstance(found, list):
-            return AriAnswer.json(answer.status, [await self._endpoint_view(call.app, e) for e in found])
-        return answer
+    async def _endpoints(self, call: AriCall) -> AriAnswer:
+        """One endpoint, or a technology's, across every node: only the app's own channels on them."""
+        answers = await self._sender.gather_json(call)
+        if not answers:
+            return await self._first_answer(call)  # Asterisk's own 404 for an unknown endpoint
+        if isinstance(answers[0], dict):
+            merged = merge_application([a for a in answers if isinstance(a, dict)])
+            return AriAnswer.json(200, await self._endpoint_view(call.app, merged))
+        endpoints = merge_lists("/endpoints", [a for a in answers if isinstance(a, list)])
+        return AriAnswer.json(200, [await self._endpoint_view(call.app, e) for e in endpoints])
 
     async def _application(self, call: AriCall) -> AriAnswer:
         if call.path_params.get("applicationName") != call.app:
             raise ResourceNotFound("Application not found")
+        if call.op.nickname in SUBSCRIPTIONS:
+            return await self._sources.subscription(call)
         if call.op.method != "GET":
             return await self._all(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
@@ -138,12 +144,18 @@ class AriGateway:
     async def _any(self, call: AriCall) -> AriAnswer:
         if (call.op.resource, call.op.nickname) in _NODE_WIDE_READS:
             raise AdminOnly(f"{call.op.path} describes the node itself: it is for operators only")
+        if call.op.resource == "endpoints":
+            return await self._endpoints(call)
+        if call.op.nickname == "userEvent":
+            return await self._sources.user_event(call) or await self._first_answer(call)
+        return await self._first_answer(call)
+
+    async def _first_answer(self, call: AriCall) -> AriAnswer:
         for node in self._sender.healthy():
             try:
-                answer = await self._sender.send(node, call)
+                return await self._sender.send(node, call)
             except AriError:
                 continue
-            return await self._endpoints_view(call, answer) if call.op.resource == "endpoints" else answer
         raise NoNode("no Asterisk node answered")
 
     async def _all(self, call: AriCall) -> AriAnswer:
