@@ -7,6 +7,8 @@ each test checks the gateway answered itself (its ``error`` id) and the node is 
 
 import asyncio
 import json
+import os
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -14,8 +16,9 @@ import httpx
 import pytest
 import websockets
 
+from ariscale_cluster import Cluster
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.gateway import accepts_app
+from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
 
 
@@ -442,3 +445,34 @@ async def test_row10_endpoint_reads_list_only_the_apps_channels(
         assert victim in (await gw.get("/endpoints/PJSIP/cluster")).json()["channel_ids"]
     finally:
         await gw.delete(f"/channels/{victim}")
+
+
+# -- row 12: a slow node answers 504 naming it, and its resource is kept ----------------------------
+
+
+async def test_row12_a_slow_node_answers_504_and_keeps_the_resource(
+    cluster: Cluster, gw: httpx.AsyncClient, registered_app: RegisteredApp
+) -> None:
+    # A second gateway that waits 1 s for a node, and a node frozen (SIGSTOP) for longer than that.
+    url = start_extra_gateway(
+        cluster, cluster.spec.port_base + 92, {"ARISCALE_NODE_TIMEOUT_SECONDS": "1"}, "gateway-slow"
+    )
+    channel = await create_channel(gw, registered_app.name)
+    node = channel.split("-")[0]
+    pid = cluster.procs.pid(f"asterisk-{node}")
+    assert pid is not None
+    try:
+        async with httpx.AsyncClient(base_url=f"{url}/ari", auth=registered_app.auth, timeout=20) as slow:
+            await until(lambda: accepts_app(slow), message="the second gateway accepts the app")
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                answer = await slow.get(f"/channels/{channel}")
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            refused_by_gateway(answer, 504, "node-timeout")
+            assert node in answer.json()["message"]
+            assert (await slow.get(f"/channels/{channel}")).status_code == 200
+        assert (await gw.get(f"/channels/{channel}")).status_code == 200
+    finally:
+        stop_extra_gateway(cluster, "gateway-slow")
+        await gw.delete(f"/channels/{channel}")

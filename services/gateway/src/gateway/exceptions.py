@@ -52,3 +52,10 @@ class NotYourResource(Forbidden):
     """A request naming another app's resource (or a shared one) as an argument."""
 
     error_id = "not-your-resource"
+
+
+class NodeTimedOut(ApiError):
+    """The owner node did not answer in time: the request's outcome is unknown, the resource stays."""
+
+    status = 504
+    error_id = "node-timeout"
