@@ -6,9 +6,11 @@ each test checks the gateway answered itself (its ``error`` id) and the node is 
 """
 
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ import websockets
 
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
+from tests.support.ari import AppEvents
 from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
 
@@ -27,6 +30,7 @@ class Intruder:
     name: str
     extension: str
     client: httpx.AsyncClient
+    password: str
 
 
 @pytest.fixture
@@ -41,7 +45,7 @@ async def intruder(
     try:
         async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
             await until(lambda: accepts_app(client), message="gateway accepts app B")
-            yield Intruder(name, extension, client)
+            yield Intruder(name, extension, client, auth[1])
     finally:
         await registry.delete(f"/apps/{name}")
 
@@ -476,3 +480,56 @@ async def test_row12_a_slow_node_answers_504_and_keeps_the_resource(
     finally:
         stop_extra_gateway(cluster, "gateway-slow")
         await gw.delete(f"/channels/{channel}")
+
+
+# -- row 11: one app's stuck websocket does not delay another app's events --------------------------
+
+
+async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
+    app_events: AppEvents,
+    intruder: Intruder,
+    registry: httpx.AsyncClient,
+    gateway_url: str,
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def delay(name: str) -> float:
+        """Seconds from a user event for A to its arrival on A's websocket."""
+        started = loop.time()
+        sent = await gw.post(f"/events/user/{name}", params={"application": registered_app.name})
+        assert sent.status_code == 204, sent.text
+
+        async def arrived() -> bool:
+            return any(e.get("eventname") == name for e in app_events.of_type("ChannelUserevent"))
+
+        await until(arrived, timeout=30, interval=0.01, message=f"A receives {name}")
+        return loop.time() - started
+
+    baseline = max([await delay(f"before{i}") for i in range(5)])
+    host, port = gateway_url.removeprefix("http://").split(":")
+    # B connects with a tiny receive buffer and never reads: a few events fill what the kernel
+    # holds for it, and the gateway's next write to B blocks (until its send timeout, 5 s).
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.setblocking(False)
+    stuck_url = gateway_url.replace("http://", "ws://") + f"/ari/events?app={intruder.name}"
+    token = base64.b64encode(f"{intruder.name}:{intruder.password}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}"}
+    async with websockets.connect(stuck_url, sock=sock, additional_headers=headers, max_queue=1):
+        big = {"variables": {"blob": "x" * 38000}}  # Asterisk takes bodies up to 40960 bytes
+        flood = await asyncio.gather(*(
+            intruder.client.post("/events/user/flood", params={"application": intruder.name}, json=big)
+            for _ in range(40)
+        ))  # fmt: skip
+        assert {r.status_code for r in flood} == {204}
+        during = [await delay(f"during{i}") for i in range(15)]  # over the 5 s B's write is stuck
+
+        async def cut_off() -> bool:
+            return bool((await registry.get(f"/apps/{intruder.name}")).json().get("consumers") == 0)
+
+        await until(cut_off, timeout=60, message="the stuck consumer is disconnected")
+    # A stuck B used to hold every app's delivery for its 5 s send timeout per event.
+    assert max(during) < max(2.0, 10 * baseline), (baseline, during)

@@ -127,6 +127,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         core.health,
         heartbeat=settings.instance_heartbeat_seconds,
         send_timeout=settings.event_send_timeout_seconds,
+        queue_size=settings.event_queue_size,
     )
     dispatcher = Dispatcher(
         Assignments(core.redis, core.keys, registry), instances, view=core.bridges.app_view
