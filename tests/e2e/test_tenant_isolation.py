@@ -486,50 +486,77 @@ async def test_row12_a_slow_node_answers_504_and_keeps_the_resource(
 
 
 async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
-    gw: httpx.AsyncClient,
-    registered_app: RegisteredApp,
-    app_events: AppEvents,
+    cluster: Cluster, registered_app: RegisteredApp, intruder: Intruder, registry: httpx.AsyncClient
+) -> None:
+    # Both apps on a gateway of their own that waits up to 30 s for a websocket write: a gateway
+    # whose writes to B hold up every app would delay A by that much.
+    url = start_extra_gateway(
+        cluster, cluster.spec.port_base + 93, {"ARISCALE_EVENT_SEND_TIMEOUT_SECONDS": "30"}, "gateway-stuck"
+    )
+    try:
+        async with (
+            httpx.AsyncClient(base_url=f"{url}/ari", auth=registered_app.auth, timeout=20) as a,
+            httpx.AsyncClient(
+                base_url=f"{url}/ari", auth=(intruder.name, intruder.password), timeout=20
+            ) as b,
+        ):
+            await until(lambda: accepts_app(a), message="the gateway accepts A")
+            await until(lambda: accepts_app(b), message="the gateway accepts B")
+            async with AppEvents(url, registered_app.auth).running() as a_events:
+                await _stuck_b_does_not_delay_a(url, a, a_events, b, intruder, registry)
+    finally:
+        stop_extra_gateway(cluster, "gateway-stuck")
+
+
+async def _stuck_b_does_not_delay_a(
+    url: str,
+    a: httpx.AsyncClient,
+    a_events: AppEvents,
+    b: httpx.AsyncClient,
     intruder: Intruder,
     registry: httpx.AsyncClient,
-    gateway_url: str,
 ) -> None:
     loop = asyncio.get_running_loop()
 
-    async def delay(name: str) -> float:
+    async def a_delay(name: str) -> float:
         """Seconds from a user event for A to its arrival on A's websocket."""
         started = loop.time()
-        sent = await gw.post(f"/events/user/{name}", params={"application": registered_app.name})
+        app = a_events.auth[0]
+        sent = await a.post(f"/events/user/{name}", params={"application": app})
         assert sent.status_code == 204, sent.text
 
         async def arrived() -> bool:
-            return any(e.get("eventname") == name for e in app_events.of_type("ChannelUserevent"))
+            return any(e.get("eventname") == name for e in a_events.of_type("ChannelUserevent"))
 
-        await until(arrived, timeout=30, interval=0.01, message=f"A receives {name}")
+        await until(arrived, timeout=60, interval=0.01, message=f"A receives {name}")
         return loop.time() - started
 
-    baseline = max([await delay(f"before{i}") for i in range(5)])
-    host, port = gateway_url.removeprefix("http://").split(":")
-    # B connects with a tiny receive buffer and never reads: a few events fill what the kernel
-    # holds for it, and the gateway's next write to B blocks (until its send timeout, 5 s).
+    baseline = max([await a_delay(f"before{i}") for i in range(5)])
+    host, port = url.removeprefix("http://").split(":")
+    # B connects with a small receive buffer and never reads: once the kernel buffers (the
+    # gateway's send buffer grows to 4 MB) are full, the gateway's writes to B block.
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
     sock.setblocking(False)
-    stuck_url = gateway_url.replace("http://", "ws://") + f"/ari/events?app={intruder.name}"
     token = base64.b64encode(f"{intruder.name}:{intruder.password}".encode()).decode()
+    stuck_url = url.replace("http://", "ws://") + f"/ari/events?app={intruder.name}"
     headers = {"Authorization": f"Basic {token}"}
     async with websockets.connect(stuck_url, sock=sock, additional_headers=headers, max_queue=1):
         big = {"variables": {"blob": "x" * 38000}}  # Asterisk takes bodies up to 40960 bytes
-        flood = await asyncio.gather(*(
-            intruder.client.post("/events/user/flood", params={"application": intruder.name}, json=big)
-            for _ in range(40)
-        ))  # fmt: skip
-        assert {r.status_code for r in flood} == {204}
-        during = [await delay(f"during{i}") for i in range(15)]  # over the 5 s B's write is stuck
+        for _ in range(5):  # 150 events, about 5.7 MB
+            flood = await asyncio.gather(*(
+                b.post("/events/user/flood", params={"application": intruder.name}, json=big)
+                for _ in range(30)
+            ))  # fmt: skip
+            assert {r.status_code for r in flood} == {204}
+        # A's events keep flowing the whole time B's write is stuck, until B is cut off.
+        during: list[float] = []
 
         async def cut_off() -> bool:
+            during.append(await a_delay(f"during{len(during)}"))
             return bool((await registry.get(f"/apps/{intruder.name}")).json().get("consumers") == 0)
 
-        await until(cut_off, timeout=60, message="the stuck consumer is disconnected")
-    # A stuck B used to hold every app's delivery for its 5 s send timeout per event.
-    assert max(during) < max(2.0, 10 * baseline), (baseline, during)
+        await until(cut_off, timeout=120, interval=0.2, message="the stuck consumer is disconnected")
+    # Held up behind B, A would wait out B's 30 s write timeout.
+    assert max(during) < max(10.0, 10 * baseline), (baseline, during)
