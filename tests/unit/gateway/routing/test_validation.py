@@ -77,3 +77,11 @@ def test_deep_or_broken_json_is_a_400_not_a_crash() -> None:
     for body in (deep, b'{"a": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}', b"{not json"):
         with pytest.raises(InvalidParameter, match="body"):
             check_json_body(body, "application/json")
+
+
+def test_what_the_spec_leaves_unsaid_but_asterisk_fails_on() -> None:
+    create = op("bridges", "create")
+    validate(create, {}, {"type": "mixing,dtmf_events", "bridgeId": "b"})
+    for bad in ({"type": "mixing,party"}, {"type": "\u00af"}, {"bridgeId": ""}):
+        with pytest.raises(InvalidParameter, match=next(iter(bad))):
+            validate(create, {}, bad)

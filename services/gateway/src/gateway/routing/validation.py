@@ -19,6 +19,13 @@ from gateway.routing.spec import Operation, Param
 
 MAX_JSON_DEPTH = 16  # ARI bodies are at most two levels deep ({"variables": {...}})
 
+# What Asterisk's spec leaves unsaid but its code fails on with a 500: the bridge type is a
+# comma-separated list of these words, and an id given empty is not "no id".
+BRIDGE_TYPES = frozenset(
+    {"mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single", "sdp_label"}
+)
+NON_EMPTY_IDS = ("bridgeId", "channelId", "otherChannelId", "snoopId", "playbackId")
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INTEGER = re.compile(r"-?\d{1,18}")
 # ast_true / ast_false, the words Asterisk reads a query boolean from.
@@ -63,6 +70,18 @@ def validate(op: Operation, path_params: dict[str, str], parameters: dict[str, A
     for name, value in parameters.items():
         if isinstance(value, str) and _CONTROL.search(value):
             raise InvalidParameter(f"parameter {name!r} has a control character")
+    _check_unstated(op, parameters)
+
+
+def _check_unstated(op: Operation, parameters: dict[str, Any]) -> None:
+    for name in NON_EMPTY_IDS:
+        if parameters.get(name) == "" and any(p.name == name for p in op.params):
+            raise InvalidParameter(f"parameter {name!r} is empty (leave it out to let Asterisk pick an id)")
+    bridge_type = parameters.get("type")
+    if op.resource == "bridges" and isinstance(bridge_type, str) and bridge_type:
+        unknown = set(bridge_type.split(",")) - BRIDGE_TYPES
+        if unknown:
+            raise InvalidParameter(f"parameter 'type' must list words of {', '.join(sorted(BRIDGE_TYPES))}")
 
 
 def _check(param: Param, value: Any) -> None:
