@@ -560,3 +560,42 @@ async def _stuck_b_does_not_delay_a(
         await until(cut_off, timeout=120, interval=0.2, message="the stuck consumer is disconnected")
     # Held up behind B, A would wait out B's 30 s write timeout.
     assert max(during) < max(10.0, 10 * baseline), (baseline, during)
+
+
+# -- row 15: logins cost the same for unknown apps; failures are rate-limited per client and app ----
+
+
+async def test_row15_unknown_apps_cost_a_full_check_and_guessing_is_limited(
+    gateway_url: str, registered_app: RegisteredApp, intruder: Intruder
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", timeout=20) as anonymous:
+
+        async def seconds(user: str, password: str) -> float:
+            started = loop.time()
+            answer = await anonymous.get("/channels", auth=(user, password))
+            assert answer.status_code == 401, answer.text
+            return loop.time() - started
+
+        known = sorted([await seconds(registered_app.name, f"wrong{i}") for i in range(5)])
+        unknown = sorted([await seconds(f"nobody{i}x", "wrong") for i in range(5)])
+        # Both run one scrypt check (~tens of ms); unknown names used to answer ~20 times faster.
+        assert unknown[2] > known[2] / 4, (known, unknown)
+
+        for i in range(10):
+            await anonymous.get("/channels", auth=(registered_app.name, f"again{i}"))
+        limited = await anonymous.get("/channels", auth=(registered_app.name, "more"))
+        refused_by_gateway(limited, 429, "too-many-login-failures")
+        other = await anonymous.get("/channels", auth=(intruder.name, intruder.password))
+        assert other.status_code == 200, other.text  # another app from the same client is not slowed
+
+
+# -- row 17: app names are lower case, distinct ignoring case, and not the internal ones ------------
+
+
+async def test_row17_look_alike_app_names_are_refused(registry: httpx.AsyncClient) -> None:
+    for name in ("CONF", "Conf", "ARISCALE-LINK", "-", "_", "-conf"):
+        answer = await registry.post("/apps", json={"name": name})
+        assert answer.status_code == 422, (name, answer.text)
+    for name in ("ariscale-link", "ariscale-link-x"):
+        refused_by_gateway(await registry.post("/apps", json={"name": name}), 409, "app-name-reserved")

@@ -45,3 +45,11 @@ def test_a_success_keeps_no_state() -> None:
     limiter.begin("c", "a")
     limiter.end("c", "a", failed=False)
     limiter.begin("c", "a")
+
+
+def test_failures_before_an_app_existed_do_not_lock_its_credentials_out() -> None:
+    limiter = LoginLimiter(max_failures=1, window=60, clock=Clock())
+    fail(limiter, "c", "new")  # the app is not known yet: the "unknown" generation
+    with pytest.raises(TooManyFailures):
+        limiter.begin("c", "new")
+    limiter.begin("c", "new", "hash-1")

@@ -50,13 +50,14 @@ class Authenticator:
         stored = record.password_hash if record is not None and record.password_hash else None
         digest = hashlib.sha256(password.encode()).hexdigest()
         if stored is None or self._verified.get((user, digest)) != stored:
-            self._limiter.begin(client, user)
+            generation = hashlib.sha256((stored or "").encode()).hexdigest()[:16]
+            self._limiter.begin(client, user, generation)
             valid = False
             try:
                 valid = await asyncio.to_thread(verify_password, password, stored or self._dummy_hash)
                 valid = valid and stored is not None
             finally:
-                self._limiter.end(client, user, failed=not valid)
+                self._limiter.end(client, user, generation, failed=not valid)
             if not valid or stored is None:
                 raise Unauthorized(f"unknown application or wrong password for {user!r}")
             self._verified[(user, digest)] = stored

@@ -1,7 +1,10 @@
 """Repeated login failures from one client, for one app name, are refused for a while.
 
-Keyed by (client address, app name): a client guessing one app's password is slowed down, while
-other apps logging in from the same address (or anywhere else) are not. Attempts in flight
+Keyed by (client address, app name, credential generation): a client guessing one app's password
+is slowed down, while other apps logging in from the same address (or anywhere else) are not.
+The generation names the stored hash (or its absence): unknown names are limited exactly like
+known ones (no telling them apart), yet failures recorded before an app existed, or before its
+password was rotated, do not lock the new credentials out. Attempts in flight
 count, so a burst of concurrent guesses cannot run more scrypt checks than the limit allows.
 """
 
@@ -32,26 +35,26 @@ class LoginLimiter:
         self._max = max_failures
         self._window = window
         self._clock = clock
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets: dict[tuple[str, str, str], _Bucket] = {}
 
-    def begin(self, client: str, user: str) -> None:
+    def begin(self, client: str, user: str, generation: str = "") -> None:
         """Reserve an attempt; :class:`TooManyFailures` when the client used them all up."""
         cutoff = self._clock() - self._window
         if len(self._buckets) > _MAX_BUCKETS:
             self._forget_idle(cutoff)
-        bucket = self._buckets.setdefault((client, user), _Bucket())
+        bucket = self._buckets.setdefault((client, user, generation), _Bucket())
         bucket.failures = [t for t in bucket.failures if t > cutoff]
         if len(bucket.failures) + bucket.in_flight >= self._max:
             raise TooManyFailures(f"too many failed logins for {user!r} from this client; try again later")
         bucket.in_flight += 1
 
-    def end(self, client: str, user: str, *, failed: bool) -> None:
-        bucket = self._buckets[(client, user)]
+    def end(self, client: str, user: str, generation: str = "", *, failed: bool) -> None:
+        bucket = self._buckets[(client, user, generation)]
         bucket.in_flight -= 1
         if failed:
             bucket.failures.append(self._clock())
         elif not bucket.failures and not bucket.in_flight:
-            del self._buckets[(client, user)]
+            del self._buckets[(client, user, generation)]
 
     def _forget_idle(self, cutoff: float) -> None:
         for key, bucket in list(self._buckets.items()):
