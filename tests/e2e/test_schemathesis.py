@@ -48,8 +48,10 @@ async def test_the_registry_gives_no_server_error(cluster: Cluster, registry: ht
         await run_schemathesis(
             f"{url}/openapi.json",
             "--header", f"Authorization: Bearer {cluster.spec.admin_token}",
-            # Draining a node would take it out of the edge's dispatch set for the later tests.
-            "--exclude-path-regex", "drain$",
+            # Draining a node would take it out of the edge's dispatch set for the later tests, and
+            # the examples name the live app "conf": its password or its registration must stay.
+            "--exclude-path-regex", "drain$|password$",
+            "--exclude-method", "DELETE", "--exclude-method", "PATCH",
         )  # fmt: skip
     finally:
         for app in (await registry.get("/apps")).json()["data"]:
