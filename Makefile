@@ -1,11 +1,16 @@
 # ariscale: one ARI for many Asterisks.  `make up` starts a cluster, `make test` runs the suite.
 SHELL := /bin/bash
-NODES ?= 2
+# The node count comes from the command line only (make up NODES=3): `.cluster/env`, once
+# sourced with `set -a`, exports NODES as the node names (n1,n2), which must not shadow it.
+ifneq ($(origin NODES),command line)
+NODES := 2
+endif
+RUNTIME ?= native
 N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
 
-.PHONY: up down status logs call test lint provision sync bench unit
+.PHONY: up down status logs call test lint provision sync bench unit images compose
 
 provision:
 	@bash deploy/scripts/provision.sh
@@ -14,7 +19,16 @@ sync: provision
 	@$(UV) sync --frozen --quiet
 
 up: sync
-	@$(CLUSTER) up --nodes $(NODES)
+	@if [ "$(RUNTIME)" = containers ]; then $(MAKE) --no-print-directory images; fi
+	@$(CLUSTER) up --nodes $(NODES) --runtime $(RUNTIME) $(ARGS)
+
+# podman, base images from Debian's archive, one image per service (cached: seconds when unchanged).
+images: sync
+	@$(CLUSTER) images
+
+# deploy/compose.yaml and the files it mounts, from the same spec as make up.
+compose: sync
+	@$(CLUSTER) compose
 
 status:
 	@$(CLUSTER) status
@@ -32,7 +46,7 @@ call:
 unit: sync
 	$(UV) run --frozen pytest tests/unit -q
 
-test: sync lint
+test: sync lint images
 	$(UV) run --frozen pytest -q -p no:cacheprovider
 
 lint: sync

@@ -1,8 +1,9 @@
-# ariscale conf_app — build from the repository root: docker build -f deploy/docker/conf_app.Dockerfile .
-FROM python:3.11-slim-bookworm
-RUN pip install --no-cache-dir uv
-WORKDIR /app
-# Third-party dependencies first, alone, so this layer caches across code changes.
+# ariscale conf_app: `make images` builds it from the repository root as localhost/ariscale-conf_app.
+# Configuration comes only from ARISCALE_* variables and mounted directories (see ariscale_cluster).
+FROM localhost/ariscale-python
+# The host's CA bundle, mounted for the build only (make images): PyPI through the machine's proxy.
+ARG SSL_CERT_FILE=/etc/ssl/host-ca.crt PIP_CERT=/etc/ssl/host-ca.crt
+# Third-party dependencies first, alone: this layer is reused until uv.lock changes.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
 COPY libs/app_sdk/pyproject.toml libs/app_sdk/
@@ -11,10 +12,10 @@ COPY services/gateway/pyproject.toml services/gateway/
 COPY services/registry/pyproject.toml services/registry/
 COPY services/conf_app/pyproject.toml services/conf_app/
 COPY services/node_agent/pyproject.toml services/node_agent/
-RUN uv sync --frozen --no-dev --no-install-workspace --package ariscale-conf-app
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-install-workspace --package ariscale-conf-app
+# Then the source: a one-line change rebuilds only these layers.
 COPY libs libs
 COPY services/conf_app services/conf_app
-RUN uv sync --frozen --no-dev --package ariscale-conf-app
-ENV PATH=/app/.venv/bin:$PATH
-EXPOSE 20002
-CMD ["uvicorn", "--factory", "conf_app.main:create_app", "--host", "127.0.0.1", "--port", "20002"]
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --package ariscale-conf-app
+USER ariscale
+CMD ["python", "-m", "uvicorn", "--factory", "conf_app.main:create_app", "--host", "127.0.0.1"]

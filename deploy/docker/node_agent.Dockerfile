@@ -1,8 +1,9 @@
-# ariscale node_agent — build from the repository root: docker build -f deploy/docker/node_agent.Dockerfile .
-FROM python:3.11-slim-bookworm
-RUN pip install --no-cache-dir uv
-WORKDIR /app
-# Third-party dependencies first, alone, so this layer caches across code changes.
+# ariscale node_agent: `make images` builds it from the repository root as localhost/ariscale-node_agent.
+# Configuration comes only from ARISCALE_* variables and mounted directories (see ariscale_cluster).
+FROM localhost/ariscale-python
+# The host's CA bundle, mounted for the build only (make images): PyPI through the machine's proxy.
+ARG SSL_CERT_FILE=/etc/ssl/host-ca.crt PIP_CERT=/etc/ssl/host-ca.crt
+# Third-party dependencies first, alone: this layer is reused until uv.lock changes.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
 COPY libs/app_sdk/pyproject.toml libs/app_sdk/
@@ -11,10 +12,10 @@ COPY services/gateway/pyproject.toml services/gateway/
 COPY services/registry/pyproject.toml services/registry/
 COPY services/conf_app/pyproject.toml services/conf_app/
 COPY services/node_agent/pyproject.toml services/node_agent/
-RUN uv sync --frozen --no-dev --no-install-workspace --package ariscale-node-agent
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-install-workspace --package ariscale-node-agent
+# Then the source: a one-line change rebuilds only these layers.
 COPY libs libs
 COPY services/node_agent services/node_agent
-RUN uv sync --frozen --no-dev --package ariscale-node-agent
-ENV PATH=/app/.venv/bin:$PATH
-EXPOSE 20012
-CMD ["uvicorn", "--factory", "node_agent.main:create_app", "--host", "127.0.0.1", "--port", "20012"]
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --package ariscale-node-agent
+USER ariscale
+CMD ["python", "-m", "uvicorn", "--factory", "node_agent.main:create_app", "--host", "127.0.0.1"]

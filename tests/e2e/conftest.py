@@ -25,6 +25,7 @@ from ariscale_cluster.envfile import cluster_env
 from tests.support.ari import AppEvents
 from tests.support.cluster_apps import ClusterApps
 from tests.support.gateway import accepts_app
+from tests.support.markers import mark_folder
 from tests.support.node_agent import served
 from tests.support.waiting import until
 
@@ -32,8 +33,12 @@ from tests.support.waiting import until
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_folder(items, Path(__file__).parent, pytest.mark.e2e)
+
+
 @contextlib.contextmanager
-def running_cluster(port_base: int, node_count: int) -> Iterator[Cluster]:
+def running_cluster(port_base: int, node_count: int, runtime: str = "native") -> Iterator[Cluster]:
     """A real cluster of our own on ``port_base``, torn down (and its traces removed) after."""
     state_dir = Path(tempfile.mkdtemp(prefix="ariscale-test-"))
     spec = ClusterSpec(
@@ -44,6 +49,7 @@ def running_cluster(port_base: int, node_count: int) -> Iterator[Cluster]:
         redis_key_prefix=f"ariscale-test-{uuid.uuid4().hex[:6]}:",
         amqp_vhost=f"ariscale-test-{port_base}",
         admin_token=secrets.token_urlsafe(16),
+        runtime=runtime,
     )
     cluster = Cluster(spec)
     try:
@@ -74,23 +80,32 @@ def three_node_cluster() -> Iterator[Cluster]:
         yield started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
+def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
+    """Whatever the test does to a component, ``up`` brings the cluster back afterwards."""
+    try:
+        yield cluster
+    finally:
+        cluster.up()
+
+
+@pytest.fixture
 def cluster_env_vars(cluster: Cluster) -> dict[str, str]:
     """The same KEY=VALUE set ``make up`` writes to ``.cluster/env``."""
     return cluster_env(cluster.spec)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def ari_auth(cluster: Cluster) -> tuple[str, str]:
     return (cluster.spec.ari_user, cluster.spec.ari_password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def node_aris(cluster: Cluster) -> dict[str, str]:
     return {node.node_id: node.ari_url for node in cluster.spec.nodes}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def sip_edge(cluster: Cluster) -> str:
     return f"127.0.0.1:{cluster.spec.sip_edge_port}"
 
@@ -207,3 +222,28 @@ async def cluster_apps(cluster: Cluster) -> AsyncIterator[ClusterApps]:
         yield apps
     finally:
         await apps.aclose()
+
+
+# -- the conference app (conf_app registers itself as app "conf") -------------------------------
+
+
+@pytest.fixture
+async def conf_password(cluster: Cluster) -> str:
+    """The password conf_app got when it registered itself, from where the SDK finds it."""
+    path = cluster.spec.state_dir / "credentials" / "conf"
+    await until(path.exists, timeout=20, message="conf_app registered itself")
+    return path.read_text().strip()
+
+
+@pytest.fixture
+async def conf_gw(gateway_url: str, conf_password: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=f"{gateway_url}/ari", auth=("conf", conf_password), timeout=15
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def conf_api(cluster: Cluster, conf_password: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{cluster.spec.conf_app_port}", timeout=15) as c:
+        yield c

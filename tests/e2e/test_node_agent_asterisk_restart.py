@@ -4,10 +4,7 @@ without anyone touching the agent."""
 
 import asyncio
 import time
-from collections.abc import Iterator
 from functools import partial
-
-import pytest
 
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
@@ -19,15 +16,6 @@ from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
 
 NODE = "n1"
-
-
-@pytest.fixture
-def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
-    """Whatever the test does to a component, ``up`` brings the cluster back afterwards."""
-    try:
-        yield cluster
-    finally:
-        cluster.up()
 
 
 async def check_is(cluster_apps: ClusterApps, node_id: str, status: str) -> bool:

@@ -1,43 +1,19 @@
 """Apps registered once are served everywhere; the SIP edge follows the healthy, undrained nodes."""
 
 import time
-from collections import Counter
 from functools import partial
 
 import httpx
 
-from ariscale_cluster import Cluster, kamailio
+from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.e2e.conftest import RegisteredApp
 from tests.support.answering import answering_from_bus
 from tests.support.node_agent import forgotten, served
+from tests.support.sip_edge import calls_per_node, dispatch_set, health_is, node_health
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
-
-
-async def node_health(registry: httpx.AsyncClient) -> dict[str, tuple[str, bool]]:
-    nodes = (await registry.get("/nodes")).json()["data"]
-    return {n["id"]: (n["health"], n["drained"]) for n in nodes}
-
-
-def dispatch_set(cluster: Cluster) -> set[str]:
-    """The node SIP addresses Kamailio currently dispatches new calls to."""
-    listing = kamailio.kamcmd(cluster.spec, "dispatcher.list").stdout
-    return {node.sip_address for node in cluster.spec.nodes if f"sip:{node.sip_address}" in listing}
-
-
-async def calls_per_node(cluster: Cluster, app: str, extension: str, calls: int) -> Counter[str]:
-    """Place ``calls`` calls through the edge; count their StasisStart per node (from the bus)."""
-    node_aris = {n.node_id: n.ari_url for n in cluster.spec.nodes}
-    auth = (cluster.spec.ari_user, cluster.spec.ari_password)
-    with BusTap(cluster.spec.amqp_url, [app_binding(app)]).running() as tap:
-        async with answering_from_bus(tap, node_aris, auth):
-            result = await place_calls(f"127.0.0.1:{cluster.spec.sip_edge_port}", extension, calls=calls,
-                                       rate=20, hold_ms=200)  # fmt: skip
-            await until(lambda: len(tap.events("StasisEnd")) == calls, message=f"{calls} calls ended")
-    assert result.successful == calls, result.output[-2000:]
-    return Counter(start.node_id for start in tap.events("StasisStart"))
 
 
 async def test_app_registered_once_is_served_by_every_node_within_2_s(
@@ -83,7 +59,7 @@ async def test_killed_node_goes_critical_gets_no_calls_and_comes_back(
         killed_at = time.monotonic()
         cluster.procs.kill("asterisk-n2")
         await until(
-            lambda: _health_is(registry, "n2", "critical"), timeout=10, message="n2 critical in /nodes"
+            lambda: health_is(registry, "n2", "critical"), timeout=10, message="n2 critical in /nodes"
         )
         assert time.monotonic() - killed_at < 10
         await until(lambda: dispatch_set(cluster) == {cluster.spec.nodes[0].sip_address}, timeout=5,
@@ -91,7 +67,7 @@ async def test_killed_node_goes_critical_gets_no_calls_and_comes_back(
         assert await calls_per_node(cluster, registered_app.name, registered_app.extension, 6) == {"n1": 6}
     finally:
         cluster.up()  # restarts the dead Asterisk only; the agent is left alone
-    await until(lambda: _health_is(registry, "n2", "passing"), timeout=10, message="n2 passing again")
+    await until(lambda: health_is(registry, "n2", "passing"), timeout=10, message="n2 passing again")
     await until(partial(served, n2.ari_url, ari_auth, registered_app.name, registered_app.extension),
                 message="n2 serves the app again")  # fmt: skip
     await until(
@@ -121,10 +97,6 @@ async def test_drained_node_gets_no_new_calls(
     assert (await node_health(registry))["n1"] == ("passing", False)
 
 
-async def _health_is(registry: httpx.AsyncClient, node: str, health: str) -> bool:
-    return (await node_health(registry)).get(node, ("", False))[0] == health
-
-
 async def test_agent_stopped_cleanly_deregisters_its_node_and_comes_back(
     cluster: Cluster, registry: httpx.AsyncClient
 ) -> None:
@@ -135,7 +107,7 @@ async def test_agent_stopped_cleanly_deregisters_its_node_and_comes_back(
                     message="no new calls for a node without its agent")  # fmt: skip
     finally:
         cluster.up()
-    await until(lambda: _health_is(registry, "n2", "passing"), timeout=15, message="n2 registered again")
+    await until(lambda: health_is(registry, "n2", "passing"), timeout=15, message="n2 registered again")
     await until(lambda: len(dispatch_set(cluster)) == 2, timeout=5, message="n2 back in the dispatch set")
 
 

@@ -4,7 +4,6 @@ import asyncio
 import logging
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -16,43 +15,19 @@ from app_sdk import Application, CallContext, Config
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import RegisteredApp
 from tests.support.audio import band_energy, make_tone, record_what_is_heard
+from tests.support.conference import (
+    CONFERENCE,
+    conference_members,
+    connected,
+    hang_up_all,
+    has_count,
+    healthy,
+    in_conference,
+)
 from tests.support.sipp import SippResult, place_calls
 from tests.support.waiting import until
 
 REPO = Path(__file__).parents[2]
-CONFERENCE = "8000"
-
-
-@pytest.fixture
-async def conf_password(cluster: Cluster) -> str:
-    """The password conf_app got when it registered itself, from where the SDK finds it."""
-    path = cluster.spec.state_dir / "credentials" / "conf"
-    await until(path.exists, timeout=20, message="conf_app registered itself")
-    return path.read_text().strip()
-
-
-@pytest.fixture
-async def conf_gw(gateway_url: str, conf_password: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=f"{gateway_url}/ari", auth=("conf", conf_password), timeout=15
-    ) as c:
-        yield c
-
-
-@pytest.fixture
-async def conf_api(cluster: Cluster, conf_password: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{cluster.spec.conf_app_port}", timeout=15) as c:
-        yield c
-
-
-async def conference_members(conf_gw: httpx.AsyncClient) -> list[str]:
-    bridge = await conf_gw.get("/bridges/conf")
-    return list(bridge.json()["channels"]) if bridge.status_code == 200 else []
-
-
-async def hang_up_all(conf_gw: httpx.AsyncClient) -> None:
-    for channel in (await conf_gw.get("/channels")).json():
-        await conf_gw.delete(f"/channels/{channel['id']}")
 
 
 async def test_the_sample_app_serves_four_callers_on_both_nodes(
@@ -75,7 +50,7 @@ async def test_the_sample_app_serves_four_callers_on_both_nodes(
         calls = asyncio.create_task(
             place_calls(sip_edge, CONFERENCE, calls=4, rate=20, hold_ms=30000, timeout=60)
         )
-        await until(lambda: _members(conf_gw, 4), timeout=20, message="4 callers in conference conf")
+        await until(lambda: in_conference(conf_gw, 4), timeout=20, message="4 callers in conference conf")
         members = await conference_members(conf_gw)
         assert {m.split("-")[0] for m in members} == {"n1", "n2"}, members
     finally:
@@ -88,23 +63,19 @@ async def test_the_sample_app_serves_four_callers_on_both_nodes(
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
-async def _members(conf_gw: httpx.AsyncClient, count: int) -> bool:
-    return len(await conference_members(conf_gw)) == count
-
-
 async def test_conference_api_lists_mutes_and_kicks(
     conf_api: httpx.AsyncClient, conf_gw: httpx.AsyncClient, sip_edge: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:  # fmt: skip
-    await until(lambda: _health_ok(conf_api), timeout=20, message="conf_app healthy")
-    await until(lambda: _connected(conf_api), timeout=20, message="conf_app connected to the gateway")
+    await until(lambda: healthy(conf_api), timeout=20, message="conf_app healthy")
+    await until(lambda: connected(conf_api), timeout=20, message="conf_app connected to the gateway")
     tones = tmp_path_factory.mktemp("conf-tones")
     low, high = make_tone(tones / "tone-1000.ulaw", 1000), make_tone(tones / "tone-1500.ulaw", 1500)
     first = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=low, hold_ms=60000, timeout=90))
-    await until(lambda: _count(conf_api, 1), timeout=20, message="first caller in")
+    await until(lambda: has_count(conf_api, 1), timeout=20, message="first caller in")
     second = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=high, hold_ms=60000, timeout=90))
     try:
-        await until(lambda: _count(conf_api, 2), timeout=20, message="second caller in")
+        await until(lambda: has_count(conf_api, 2), timeout=20, message="second caller in")
         conference = (await conf_api.get("/conferences/conf")).json()
         by_caller = {p["caller_id"]: p for p in conference["participants"]}
         assert set(by_caller) == {"tone-1000", "tone-1500"}
@@ -126,7 +97,7 @@ async def test_conference_api_lists_mutes_and_kicks(
 
         kicked = await conf_api.delete(f"/conferences/conf/participants/{listener}")
         assert kicked.status_code == 204
-        await until(lambda: _count(conf_api, 1), message="the kicked caller is gone")
+        await until(lambda: has_count(conf_api, 1), message="the kicked caller is gone")
         assert (await second).successful == 1, "the kicked call was hung up (BYE from the network)"
 
         for path in ("/conferences/nope", f"/conferences/nope/participants/{loud}/mute"):
@@ -139,38 +110,25 @@ async def test_conference_api_lists_mutes_and_kicks(
         await asyncio.gather(first, second, return_exceptions=True)
 
 
-async def _health_ok(api: httpx.AsyncClient) -> bool:
-    try:
-        return (await api.get("/health")).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-async def _connected(api: httpx.AsyncClient) -> bool:
-    return (await api.get("/conferences")).status_code == 200
-
-
-async def _count(api: httpx.AsyncClient, count: int) -> bool:
-    response = await api.get("/conferences/conf")
-    return response.status_code == 200 and response.json()["count"] == count
-
-
 class Probe(Application):
-    """Answers every call, except that "boom" makes on_start raise and "slow" sleeps 5 s first."""
+    """Answers every call, except that "boom" makes on_start raise and "slow" waits for ``go_on``."""
 
     def __init__(self, config: Config, name: str) -> None:
         super().__init__(config, name, name)
-        self.answered: dict[str, float] = {}
+        self.started: set[str] = set()
+        self.answered: list[str] = []  # callers, in the order their calls came up
+        self.go_on = asyncio.Event()
 
     async def on_start(self, context: CallContext) -> None:
+        self.started.add(context.caller_number)
         if context.caller_number == "boom":
             raise RuntimeError("boom")
         if context.caller_number == "slow":
-            await asyncio.sleep(5)
+            await self.go_on.wait()
         await self.answer(context)
 
     async def on_up(self, context: CallContext) -> None:
-        self.answered[context.caller_number] = time.monotonic()
+        self.answered.append(context.caller_number)
 
 
 async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
@@ -182,19 +140,22 @@ async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
     stop = asyncio.Event()
     serving = asyncio.create_task(probe.serve(stop))
     call = partial(place_calls, sip_edge, registered_app.extension, hold_ms=500, timeout=30)
+    fast_callers = [f"fast{i}" for i in range(3)]
     try:
         await until(probe.connected.is_set, timeout=20, message="the probe app connected")
-        started = time.monotonic()
         slow = asyncio.create_task(call(caller="slow"))
-        await asyncio.sleep(0.3)  # let the slow call arrive first
+        await until(lambda: "slow" in probe.started, timeout=20, message="the slow call's handler running")
         boom = asyncio.create_task(call(caller="boom", timeout=8))
-        fast = [asyncio.create_task(call(caller=f"fast{i}")) for i in range(3)]
-        await until(lambda: len(probe.answered) == 4, timeout=20, message="slow and fast calls answered")
-        for i in range(3):
-            assert probe.answered[f"fast{i}"] - started < 4, "a slow handler must not stall other calls"
-        assert probe.answered["slow"] - started >= 5
+        fast = [asyncio.create_task(call(caller=caller)) for caller in fast_callers]
+        # The slow handler is held until every fast call is up: had it stalled them, none would be.
+        await until(lambda: set(fast_callers) <= set(probe.answered), timeout=20,
+                    message="the fast calls answered while the slow handler waits")  # fmt: skip
+        assert "slow" not in probe.answered
+        probe.go_on.set()
+        await until(lambda: "slow" in probe.answered, timeout=20, message="the slow call answered")
         assert [(await task).successful for task in (slow, *fast)] == [1, 1, 1, 1]
         await boom  # never answered: sipp gives up
+        assert "boom" not in probe.answered
         failures = [r for r in caplog.records if "handler for StasisStart failed" in r.getMessage()]
         assert failures and "call n" in failures[0].getMessage(), "the failure names the call"
 
@@ -203,7 +164,8 @@ async def test_sdk_survives_failing_and_slow_handlers_and_gateway_restarts(
         cluster.up()
         await until(probe.connected.is_set, timeout=30, message="the probe reconnected by itself")
         again = await call(caller="after")
-        assert again.successful == 1 and "after" in probe.answered
+        assert again.successful == 1
+        await until(lambda: "after" in probe.answered, message="the call after the restart answered")
     finally:
         stop.set()
         await serving

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import websockets
 
+CONNECT_TIMEOUT = 10.0
+
 
 @dataclass
 class NodeEvents:
@@ -29,10 +31,24 @@ class StasisWatcher:
         self.answer = answer
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._connected = 0
+        self._connected: set[str] = set()  # node ids whose websocket is open
 
     def of_type(self, event_type: str) -> list[tuple[str, dict[str, Any]]]:
         return [(node, ev) for node, ev in self.events if ev.get("type") == event_type]
+
+    async def _all_connected(self, timeout: float) -> None:
+        """Wait until every node's websocket is open; raise naming the URLs that never opened."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._connected != set(self.nodes):
+            for task in self._tasks:
+                if task.done():
+                    task.result()  # re-raise a connection failure now
+            if asyncio.get_running_loop().time() >= deadline:
+                missing = sorted(self.nodes[n] for n in set(self.nodes) - self._connected)
+                raise RuntimeError(
+                    f"app {self.app}: no ARI websocket opened within {timeout:.0f} s to {', '.join(missing)}"
+                )
+            await asyncio.sleep(0.05)
 
     async def _watch(self, node_id: str, ari_url: str) -> None:
         ws_url = ari_url.replace("http://", "ws://") + f"/events?app={self.app}"
@@ -41,7 +57,7 @@ class StasisWatcher:
             websockets.connect(ws_url, additional_headers=headers) as ws,
             httpx.AsyncClient(base_url=ari_url, auth=self.auth, timeout=5) as rest,
         ):
-            self._connected += 1
+            self._connected.add(node_id)
             async for raw in ws:
                 event = json.loads(raw)
                 self.events.append((node_id, event))
@@ -52,13 +68,7 @@ class StasisWatcher:
     async def running(self) -> AsyncIterator["StasisWatcher"]:
         self._tasks = [asyncio.create_task(self._watch(n, url)) for n, url in self.nodes.items()]
         try:
-            for _ in range(100):
-                if self._connected == len(self.nodes):
-                    break
-                for task in self._tasks:
-                    if task.done():
-                        task.result()  # re-raise a connection failure now
-                await asyncio.sleep(0.05)
+            await self._all_connected(CONNECT_TIMEOUT)
             yield self
         finally:
             for task in self._tasks:

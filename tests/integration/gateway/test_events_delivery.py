@@ -12,7 +12,13 @@ import redis
 import websockets
 
 from ariscale_common.keyspace import Keyspace
-from tests.integration.gateway.events_harness import BusPublisher, GatewayServer, call_events, streams
+from tests.integration.gateway.events_harness import (
+    BusPublisher,
+    EventStream,
+    GatewayServer,
+    call_events,
+    streams,
+)
 from tests.support.waiting import until
 
 StartGateway = Callable[..., Awaitable[GatewayServer]]
@@ -80,6 +86,30 @@ async def test_app_list_naming_the_app_once_or_twice_works(
     async with streams(gateway.events_url(app, password, apps=f"{app},{app}")) as (ws,):
         await bus_publisher.publish(app, "n1", *call_events(app, "n1-7.0"))
         await until(lambda: len(ws.events) == 6, message="6 events")
+
+
+async def test_an_app_that_connects_as_soon_as_it_is_known_loses_no_event(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher
+) -> None:
+    gateway = await start_gateway("g1")
+    app, password = events_app()  # after the gateway started: it learns of the app from Consul
+    stream = EventStream(gateway.events_url(app, password))
+    await until(lambda: _opened(stream), message="the gateway lets the new app in")
+    try:
+        # Accepted means listening, as with one Asterisk: the nodes' next event must not be lost.
+        assert bus_publisher.queue_ready(app)
+        await bus_publisher.publish(app, "n1", *call_events(app, "n1-8.0"))
+        await until(lambda: len(stream.events) == 6, message="6 events")
+    finally:
+        await stream.close()
+
+
+async def _opened(stream: EventStream) -> bool:
+    try:
+        await stream.open()
+    except websockets.InvalidStatus:  # 401 until the gateway's Consul view has the app
+        return False
+    return True
 
 
 async def test_two_instances_share_calls_and_each_call_stays_on_one(

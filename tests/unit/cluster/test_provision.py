@@ -1,12 +1,15 @@
 import subprocess
 from pathlib import Path
 
-SCRIPT = Path(__file__).parents[3] / "deploy/scripts/provision.sh"
+import pytest
+
+SCRIPTS = Path(__file__).parents[3] / "deploy/scripts"
 
 
-def test_provision_refuses_to_run_without_root() -> None:
+@pytest.mark.parametrize("script", ["provision.sh", "provision_containers.sh"])
+def test_provision_refuses_to_run_without_root(script: str) -> None:
     result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(SCRIPT)],
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(SCRIPTS / script)],
         capture_output=True,
         text=True,
         check=False,

@@ -1,4 +1,8 @@
+import httpx
+from fastapi import FastAPI
+
 from ariscale_common import Health, LinkState
+from ariscale_common.health import health_router
 
 
 def test_health_is_ok_only_when_every_link_is_up() -> None:
@@ -19,3 +23,16 @@ def test_detail_updates_do_not_reset_the_transition_time() -> None:
     health.set("ari:n1", LinkState.DOWN, "refused again")
     link = health.report().links["ari:n1"]
     assert link.since == since and link.detail == "refused again"
+
+
+async def test_the_health_route_reports_the_apps_health() -> None:
+    app = FastAPI()
+    app.include_router(health_router())
+    app.state.health = Health("svc")
+    app.state.health.set("redis", LinkState.DOWN, "refused")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+        answer = await client.get("/health")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["service"], body["status"]) == ("svc", "degraded")
+    assert body["links"]["redis"]["state"] == "down" and body["links"]["redis"]["detail"] == "refused"

@@ -4,6 +4,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ariscale_cluster.images import image_tag
+from ariscale_cluster.processes import Command
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 from ariscale_common.dialplan import (
     CLUSTER_ENDPOINT,
@@ -103,14 +105,20 @@ writeprotect = yes
 [{INBOUND_CONTEXT}]
 ; A leg from another node carrying bridge <id>. Patterns treat N, X, Z as wildcards in any case.
 exten => _[l][i][n][k]-.,1,Stasis({LINK_APP},${{EXTEN:{len(LINK_EXTEN_PREFIX)}}})
+ same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED"]?refuse)
  same => n,Hangup()
+ same => n(refuse),Hangup(34)
 
 ; A dialed number: its app comes from the global APP_<number> the node agent sets (no reload).
 ; Unknown numbers are refused at once with cause 1, which PJSIP answers as 404 Not Found.
+; A known number whose app this node cannot reach now (its agent is down, so Stasis fails) is
+; refused with cause 34, which PJSIP answers as 503: the SIP edge then tries another node.
 exten => _[0-9*#+]!,1,GotoIf($["${{APP_${{EXTEN}}}}" = ""]?unknown)
  same => n,Stasis(${{APP_${{EXTEN}}}})
+ same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED"]?refuse)
  same => n,Hangup()
  same => n(unknown),Hangup(1)
+ same => n(refuse),Hangup(34)
 """,
         "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
         "cdr.conf": "[general]\nenable = no\n",
@@ -145,10 +153,22 @@ def prepare_node(spec: ClusterSpec, node: NodeSpec) -> Path:
     return base / "etc/asterisk.conf"
 
 
-def asterisk_argv(spec: ClusterSpec, node: NodeSpec) -> list[str]:
-    conf = f"{spec.chroot_cluster_dir}/{node.node_id}/etc/asterisk.conf"
+def asterisk_command(spec: ClusterSpec, node: NodeSpec) -> Command:
+    """The node's Asterisk: natively in the sid chroot; in its image (made from that rootfs) with
+    the node's directory mounted where the chroot has it, so both read the same rendered files."""
+    inside = f"{spec.chroot_cluster_dir}/{node.node_id}"
     # -f: stay in the foreground so the recorded pid is Asterisk itself.
-    return ["chroot", str(spec.rootfs), "/usr/sbin/asterisk", "-f", "-n", "-C", conf]
+    argv = ["/usr/sbin/asterisk", "-f", "-n", "-C", f"{inside}/etc/asterisk.conf"]
+    return Command(
+        argv,
+        image_tag("asterisk"),
+        mounts={spec.node_dir(node): inside},
+        native_argv=["chroot", str(spec.rootfs), *argv],
+    )
+
+
+def asterisk_argv(spec: ClusterSpec, node: NodeSpec) -> list[str]:
+    return asterisk_command(spec, node).host_argv
 
 
 def cli(spec: ClusterSpec, node: NodeSpec, command: str) -> str:

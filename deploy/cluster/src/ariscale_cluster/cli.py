@@ -1,16 +1,15 @@
 """``python -m ariscale_cluster up|status|down|logs``: what ``make up/status/down/logs`` run."""
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
 from pathlib import Path
 
-from ariscale_cluster import asterisk, kamailio
+from ariscale_cluster import compose, images
 from ariscale_cluster.calls import place_conference_calls
 from ariscale_cluster.cluster import Cluster, ClusterError, ComponentStatus
-from ariscale_cluster.spec import ClusterSpec
+from ariscale_cluster.spec import RUNTIMES, ClusterSpec
 
 DEFAULT_PORT_BASE = 20000
 
@@ -22,7 +21,8 @@ def print_table(rows: list[ComponentStatus]) -> None:
     for r in rows:
         state = "healthy" if r.healthy else "DOWN"
         origin = "" if r.managed else "  (reused)"
-        print(f"{r.name:<{width}}  {r.address:<{addr_width}}  {state}{origin}")
+        restarts = f"  (restarted {r.restarts}x)" if r.restarts else ""
+        print(f"{r.name:<{width}}  {r.address:<{addr_width}}  {state}{origin}{restarts}")
 
 
 def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
@@ -35,6 +35,8 @@ def spec_from_args(args: argparse.Namespace) -> ClusterSpec:
         amqp_vhost=f"ariscale{suffix}",
         redis_key_prefix=f"ariscale{suffix}:",
         admin_token=os.environ.get("ADMIN_TOKEN", "ariscale-admin"),
+        supervised=not args.no_supervise,
+        runtime=args.runtime,
     )
 
 
@@ -45,45 +47,45 @@ def loaded(state_dir: Path) -> Cluster | None:
     return Cluster.load(state_dir)
 
 
-def render_for_container(args: argparse.Namespace) -> int:
-    """Write one node's (or the edge's) configuration in a container, where the rootfs is ``/``."""
-    spec = dataclasses.replace(spec_from_args(args), rootfs=Path("/"))
-    if args.command == "render-edge":
-        print(kamailio.prepare(spec))
-        return 0
-    node = next((n for n in spec.nodes if n.node_id == args.node_id), None)
-    if node is None:
-        print(f"no node {args.node_id} in a {spec.node_count}-node cluster", file=sys.stderr)
-        return 1
-    conf = asterisk.prepare_node(spec, node)
-    print(conf)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ariscale_cluster")
     parser.add_argument(
-        "command", choices=["up", "status", "down", "logs", "call", "render-node", "render-edge"]
+        "command",
+        choices=["up", "status", "down", "logs", "call", "images", "compose", "supervise"],
     )
+    parser.add_argument("--runtime", choices=RUNTIMES, default="native", help="up: processes or containers")
     parser.add_argument("--calls", type=int, default=2, help="call: how many callers")
     parser.add_argument("--hold", type=int, default=30, help="call: seconds each caller stays")
-    parser.add_argument("--node-id", default="n1", help="render-node: which node")
     parser.add_argument("--state-dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--port-base", type=int, default=DEFAULT_PORT_BASE)
+    parser.add_argument("--no-supervise", action="store_true", help="up: crashed processes stay dead")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[cluster] %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    if args.command in ("render-node", "render-edge"):
-        return render_for_container(args)
+    if args.command == "compose":
+        compose.prepare(compose.COMPOSE_SPEC)
+        compose.COMPOSE_FILE.write_text(compose.render(compose.COMPOSE_SPEC))
+        print(f"wrote {compose.COMPOSE_FILE}; configuration in {compose.COMPOSE_SPEC.state_dir}")
+        return 0
+    if args.command == "images":
+        images.build_all()
+        return 0
     if args.command == "call":
         return place_conference_calls(args.state_dir, args.calls, args.hold)
 
     if args.command == "up":
         previous = loaded(args.state_dir) if (args.state_dir / "spec.json").exists() else None
-        if previous and previous.spec.node_count != args.nodes and previous.procs.components():
-            print(f"a cluster with {previous.spec.node_count} nodes is running: make down first")
+        if (
+            previous
+            and previous.procs.components()
+            and (previous.spec.node_count != args.nodes or previous.spec.runtime != args.runtime)
+        ):
+            print(
+                f"a {previous.spec.runtime} cluster with {previous.spec.node_count} nodes is running:"
+                " make down first"
+            )
             return 1
         try:
             rows = Cluster(spec_from_args(args)).up()
@@ -97,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     cluster = loaded(args.state_dir)
     if cluster is None:
         return 0 if args.command == "down" else 1
+    if args.command == "supervise":
+        cluster.supervise()
+        return 0
     if args.command == "status":
         rows = cluster.status()
         print_table(rows)

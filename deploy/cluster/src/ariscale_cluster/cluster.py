@@ -4,6 +4,7 @@ import dataclasses
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from ariscale_cluster import asterisk, backing, consul, envfile, kamailio, services
-from ariscale_cluster.processes import ProcessTable
+from ariscale_cluster import asterisk, backing, consul, envfile, images, kamailio, services, supervisor
+from ariscale_cluster.containers import ContainerTable
+from ariscale_cluster.processes import Command, ProcessTable
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class ComponentStatus:
     healthy: bool
     managed: bool
     log: Path | None
+    restarts: int = 0  # by the supervisor
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
@@ -59,10 +62,17 @@ def http_ok(url: str, auth: tuple[str, str] | None = None) -> bool:
         return False
 
 
+def runtime(spec: ClusterSpec) -> ProcessTable:
+    """How the spec's processes are started, checked and stopped."""
+    if spec.runtime == "containers":
+        return ContainerTable(spec.pid_dir, spec.log_dir, spec.container_dir, spec.key)
+    return ProcessTable(spec.pid_dir, spec.log_dir)
+
+
 class Cluster:
     def __init__(self, spec: ClusterSpec) -> None:
         self.spec = spec
-        self.procs = ProcessTable(spec.pid_dir, spec.log_dir)
+        self.procs = runtime(spec)
 
     # -- what the cluster is made of -------------------------------------------------------------
 
@@ -74,7 +84,7 @@ class Cluster:
             Component(
                 "consul", spec.consul_url,
                 lambda: http_ok(f"{spec.consul_url}/v1/status/leader") and self._consul_has_leader(),
-                lambda: self._start("consul", consul.consul_argv(spec)),
+                lambda: self._start("consul", consul.consul_command(spec)),
                 self.procs.log_path("consul"),
             ),
             *(self._asterisk(node) for node in spec.nodes),
@@ -86,13 +96,30 @@ class Cluster:
                 self.procs.log_path("kamailio"),
             ),
             *(self._service(s) for s in services.cluster_services(spec)),
+            *([self._supervisor()] if spec.supervised else []),
         ]  # fmt: skip
+
+    def start_supervisor(self) -> None:
+        """Supervise this cluster from now on (``up`` does it for a supervised spec)."""
+        self._save_spec()
+        self._ensure(self._supervisor())
+
+    def _supervisor(self) -> Component:
+        state_dir = str(self.spec.state_dir)
+        # A native process in both runtimes: it restarts dead processes or containers alike.
+        argv = [sys.executable, "-m", "ariscale_cluster", "supervise", "--state-dir", state_dir]
+        return Component(
+            "supervisor", "restarts crashed processes",
+            lambda: self.procs.pid("supervisor") is not None,
+            lambda: self._start("supervisor", Command(argv)),
+            self.procs.log_path("supervisor"),
+        )  # fmt: skip
 
     def _redis(self) -> Component:
         spec = self.spec
         return Component(
             "redis", spec.redis_url, lambda: backing.redis_ok(spec.redis_url),
-            lambda: self._start("redis", backing.redis_server_argv(spec)),
+            lambda: self._start("redis", Command(backing.redis_server_argv(spec))),
             self.procs.log_path("redis"),
         )  # fmt: skip
 
@@ -101,7 +128,7 @@ class Cluster:
         return Component(
             "rabbitmq", f"{spec.amqp_host}:{spec.amqp_port} vhost {spec.amqp_vhost}",
             lambda: backing.rabbitmq_ok(spec),
-            lambda: self._start("rabbitmq", ["rabbitmq-server"]),
+            lambda: self._start("rabbitmq", Command(["rabbitmq-server"])),
             self.procs.log_path("rabbitmq"),
         )  # fmt: skip
 
@@ -110,7 +137,7 @@ class Cluster:
 
         def start() -> None:
             asterisk.prepare_node(spec, node)
-            self._start(f"asterisk-{node.node_id}", asterisk.asterisk_argv(spec, node))
+            self._start(f"asterisk-{node.node_id}", asterisk.asterisk_command(spec, node))
 
         return Component(
             f"asterisk-{node.node_id}", f"ARI {node.ari_url}  SIP {node.sip_address}",
@@ -121,7 +148,7 @@ class Cluster:
     def _service(self, service: services.ServiceSpec) -> Component:
         return Component(
             service.component, service.url, lambda: http_ok(f"{service.url}/health"),
-            lambda: self._start(service.component, services.uvicorn_argv(service), service.env),
+            lambda: self._start(service.component, services.service_command(service)),
             self.procs.log_path(service.component),
         )  # fmt: skip
 
@@ -132,17 +159,23 @@ class Cluster:
             return False
 
     def _start_kamailio(self) -> None:
-        cfg = kamailio.prepare(self.spec)
-        self._start("kamailio", kamailio.kamailio_argv(self.spec, cfg))
+        kamailio.prepare(self.spec)
+        self._start("kamailio", kamailio.kamailio_command(self.spec))
 
-    def _start(self, component: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+    def _start(self, component: str, command: Command) -> None:
         self.procs.stop(component)  # a stale process that is not healthy is replaced, not doubled
-        self.procs.start(component, argv, env)
+        self.procs.launch(component, command)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def check_provisioned(self) -> None:
         spec = self.spec
+        if spec.runtime == "containers":
+            # The rootfs holds the nodes' rendered files, mounted into their containers.
+            absent = images.missing()
+            if absent or not spec.rootfs.exists():
+                raise ClusterError(f"images missing ({', '.join(absent) or spec.rootfs}): run make images")
+            return
         missing = [
             what
             for what, ok in (
@@ -193,13 +226,46 @@ class Cluster:
 
     def status(self) -> list[ComponentStatus]:
         managed = set(self.procs.components())
+        restarts = supervisor.read_restarts(self.spec.state_dir)
         return [
-            ComponentStatus(c.name, c.address, c.healthy(), c.name in managed, c.log)
+            ComponentStatus(
+                c.name, c.address, c.healthy(), c.name in managed, c.log, _count(restarts, c.name)
+            )
             for c in self.components()
         ]
 
+    def supervise(self) -> None:
+        """Restart every process of ours that died, forever (the ``supervisor`` component's loop)."""
+        records = supervisor.read_restarts(self.spec.state_dir)
+        while True:
+            if self._restart_dead(records, time.time()):
+                supervisor.write_restarts(self.spec.state_dir, records)
+            time.sleep(supervisor.CHECK_INTERVAL_S)
+
+    def _restart_dead(self, records: dict[str, supervisor.RestartRecord], now: float) -> bool:
+        changed = False
+        ours = set(self.procs.components())  # pid files: started by us and not stopped on purpose
+        for component in self.components():
+            name = component.name
+            if name == "supervisor" or name not in ours or component.start is None:
+                continue
+            if self.procs.pid(name) is not None:
+                continue
+            record = records.setdefault(name, supervisor.RestartRecord())
+            delay = supervisor.next_delay(record, now)
+            if now < record.last_start + delay:
+                continue  # still backing off
+            log.warning("%s died; restarting it (restart %d, backoff %.0f s)", name, record.count + 1, delay)
+            try:
+                component.start()
+            except Exception:  # a start that fails is retried after the next delay
+                log.exception("restarting %s failed", name)
+            record.count, record.last_start, record.delay = record.count + 1, now, delay
+            changed = True
+        return changed
+
     def down(self) -> list[str]:
-        """Stop every process this cluster started (by recorded pid), services first."""
+        """Stop every process this cluster started (by recorded pid or container id), services first."""
         stopped = []
         order = [c.name for c in reversed(self.components())]
         for name in order:
@@ -215,6 +281,12 @@ class Cluster:
     def load(cls, state_dir: Path) -> "Cluster":
         """The cluster that ``up`` started from ``state_dir`` (its saved spec)."""
         data = json.loads((state_dir / "spec.json").read_text())
+        data.setdefault("runtime", "native")  # a cluster started before there were two runtimes
         for key in ("state_dir", "rootfs", "consul_bin"):
             data[key] = Path(data[key])
         return cls(ClusterSpec(**data))
+
+
+def _count(restarts: dict[str, supervisor.RestartRecord], name: str) -> int:
+    record = restarts.get(name)
+    return record.count if record else 0

@@ -1,6 +1,14 @@
 """A single-server Consul agent (dev mode: in-memory, one node) on the cluster's own ports."""
 
+from ariscale_cluster.images import image_tag
+from ariscale_cluster.processes import Command
 from ariscale_cluster.spec import ClusterSpec
+
+
+def consul_command(spec: ClusterSpec) -> Command:
+    argv = consul_argv(spec)
+    # Natively the binary unpacked from bullseye's package; in its image, /usr/bin/consul.
+    return Command(["consul", *argv[1:]], image_tag("consul"), native_argv=argv)
 
 
 def consul_argv(spec: ClusterSpec) -> list[str]:

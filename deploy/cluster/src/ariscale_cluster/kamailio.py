@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+from ariscale_cluster.images import image_tag
+from ariscale_cluster.processes import Command
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 from ariscale_common.sip_edge import DISPATCH_SET, DispatchTarget
 from ariscale_common.sip_edge import render_dispatcher_list as render_targets
@@ -89,14 +91,24 @@ failure_route[NEXT_NODE] {{
 """
 
 
+def config_path(spec: ClusterSpec) -> Path:
+    return edge_dir(spec) / "kamailio.cfg"
+
+
 def prepare(spec: ClusterSpec) -> Path:
     """Write the config and the initial dispatch list (every node); return the config path."""
     edge_dir(spec).mkdir(parents=True, exist_ok=True)
-    cfg = edge_dir(spec) / "kamailio.cfg"
+    cfg = config_path(spec)
     cfg.write_text(render_config(spec))
     if not dispatcher_list(spec).exists():
         dispatcher_list(spec).write_text(render_dispatcher_list(spec.nodes))
     return cfg
+
+
+def kamailio_command(spec: ClusterSpec) -> Command:
+    # Its directory (config, dispatch list, ctl socket) is shared with the registry and kamcmd.
+    edge = edge_dir(spec)
+    return Command(kamailio_argv(spec, config_path(spec)), image_tag("kamailio"), mounts={edge: str(edge)})
 
 
 def kamailio_argv(spec: ClusterSpec, cfg: Path) -> list[str]:

@@ -1,4 +1,8 @@
-"""Start long-running processes detached, remember their pids in files, stop exactly those."""
+"""Start long-running processes detached, remember their pids in files, stop exactly those.
+
+A :class:`Command` describes one process of the cluster once; a runtime starts it: natively here
+(:class:`ProcessTable`), or as a container (``ariscale_cluster.containers.ContainerTable``).
+"""
 
 import contextlib
 import os
@@ -6,7 +10,24 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Command:
+    """One process of the cluster, for either runtime."""
+
+    argv: list[str]  # as it runs in its image
+    image: str | None = None  # its image; None: a machine server that is never containerised
+    env: dict[str, str] = field(default_factory=dict)
+    # Host directory → where the process sees it. Created before start; natively, the same path.
+    mounts: dict[Path, str] = field(default_factory=dict)
+    native_argv: list[str] | None = None  # natively, when it differs (a chroot, a host binary)
+
+    @property
+    def host_argv(self) -> list[str]:
+        return self.native_argv if self.native_argv is not None else self.argv
 
 
 class ProcessTable:
@@ -56,6 +77,12 @@ class ProcessTable:
         (self.pid_dir / f"{component}.pid").write_text(f"{proc.pid}\n")
         self._children[component] = proc
         return proc.pid
+
+    def launch(self, component: str, command: Command) -> None:
+        """Start ``command`` natively, after creating the directories it writes."""
+        for directory in command.mounts:
+            directory.mkdir(parents=True, exist_ok=True)
+        self.start(component, command.host_argv, command.env)
 
     def stop(self, component: str, timeout: float = 10.0) -> bool:
         """SIGTERM the recorded process group, SIGKILL it after ``timeout``; True if it was running."""

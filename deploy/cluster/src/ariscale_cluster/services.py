@@ -2,8 +2,11 @@
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from ariscale_cluster import kamailio
+from ariscale_cluster.images import image_tag
+from ariscale_cluster.processes import Command
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
 
@@ -13,10 +16,23 @@ class ServiceSpec:
     factory: str  # "package.main:create_app"
     port: int
     env: dict[str, str]
+    writes: tuple[Path, ...] = ()  # directories it writes (mounted at the same path in containers)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def package(self) -> str:
+        return self.factory.split(".", 1)[0]
+
+
+def credentials_dir(spec: ClusterSpec) -> Path:
+    return spec.state_dir / "credentials"
+
+
+def registry_db_dir(spec: ClusterSpec) -> Path:
+    return spec.state_dir / "registry"
 
 
 def shared_env(spec: ClusterSpec) -> dict[str, str]:
@@ -32,7 +48,7 @@ def shared_env(spec: ClusterSpec) -> dict[str, str]:
         "ARISCALE_REGISTRY_URL": f"http://127.0.0.1:{spec.registry_port}",
         "ARISCALE_GATEWAY_URL": f"http://127.0.0.1:{spec.gateway_port}",
         # Apps' passwords, kept where the SDK's Config finds them (conf_app writes its own here).
-        "ARISCALE_CREDENTIALS_DIR": str(spec.state_dir / "credentials"),
+        "ARISCALE_CREDENTIALS_DIR": str(credentials_dir(spec)),
     }
 
 
@@ -54,16 +70,35 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
     env = shared_env(spec)
     registry_env = {
         **env,
-        "ARISCALE_DATABASE_URL": f"sqlite+aiosqlite:///{spec.state_dir / 'registry.db'}",
+        "ARISCALE_DATABASE_URL": f"sqlite+aiosqlite:///{registry_db_dir(spec) / 'registry.db'}",
         "ARISCALE_SIP_EDGE__DISPATCHER_LIST": str(kamailio.dispatcher_list(spec)),
         "ARISCALE_SIP_EDGE__CTL_SOCKET": str(kamailio.ctl_socket(spec)),
     }
     return [
-        ServiceSpec("registry", "registry.main:create_app", spec.registry_port, registry_env),
+        ServiceSpec(
+            "registry", "registry.main:create_app", spec.registry_port, registry_env,
+            # Its database, and the SIP edge's dispatch list it rewrites.
+            writes=(registry_db_dir(spec), kamailio.edge_dir(spec)),
+        ),
         *(node_agent(spec, node) for node in spec.nodes),
         ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env),
-        ServiceSpec("conf_app", "conf_app.main:create_app", spec.conf_app_port, env),
-    ]
+        # Its app's password, where the SDK's Config finds it.
+        ServiceSpec(
+            "conf_app", "conf_app.main:create_app", spec.conf_app_port, env, writes=(credentials_dir(spec),)
+        ),
+    ]  # fmt: skip
+
+
+def service_command(service: ServiceSpec) -> Command:
+    """The service under uvicorn: natively with this interpreter, in its image with the image's."""
+    argv = uvicorn_argv(service)
+    return Command(
+        ["python", *argv[1:]],
+        image_tag(service.package),
+        env=service.env,
+        mounts={path: str(path) for path in service.writes},
+        native_argv=argv,
+    )
 
 
 def uvicorn_argv(service: ServiceSpec) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("ARISCALE_CACHE_DIR", "/var/cache/ariscale"))
 MAX_NODES = 8
+RUNTIMES = ("native", "containers")
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,13 @@ class ClusterSpec:
     ari_password: str = "ariscale"
     rootfs: Path = field(default=CACHE_DIR / "rootfs-sid")
     consul_bin: Path = field(default=CACHE_DIR / "consul-1.8.7/usr/bin/consul")
+    # A supervisor restarts crashed processes (make up); the test clusters kill parts on purpose.
+    supervised: bool = False
+    runtime: str = "native"  # how each process runs: "native" (pid files) or "containers" (podman)
 
     def __post_init__(self) -> None:
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if not 1 <= self.node_count <= MAX_NODES:
             raise ValueError(f"node_count must be 1..{MAX_NODES}, got {self.node_count}")
 
@@ -137,6 +143,11 @@ class ClusterSpec:
     @property
     def pid_dir(self) -> Path:
         return self.state_dir / "pids"
+
+    @property
+    def container_dir(self) -> Path:
+        """The ids (and private env files) of the containers this cluster started."""
+        return self.state_dir / "containers"
 
     @property
     def chroot_cluster_dir(self) -> str:

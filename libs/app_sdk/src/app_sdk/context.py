@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+Event = dict[str, Any]  # an ARI event (or resource) as the gateway sends it, decoded JSON
+
 
 @dataclass
 class CallContext:
@@ -28,8 +30,12 @@ class CallContext:
             caller_number=str(caller.get("number", "")),
             caller_name=str(caller.get("name", "")),
             dialed=str(channel.get("dialplan", {}).get("exten", "")),
-            # Channel ids start with the node's systemname (n1-1795680783.0).
-            node=channel_id.split("-", 1)[0] if "-" in channel_id else "",
+            node=node_of(channel_id),
             args=list(event.get("args", [])),
             channel=channel,
         )
+
+
+def node_of(channel_id: str) -> str:
+    """The node a channel lives on: ids start with the node's systemname (``n1-1795680783.0``)."""
+    return channel_id.split("-", 1)[0] if "-" in channel_id else ""

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
@@ -86,3 +87,15 @@ def threadsafe_reporter(health: Health, link: str, loop: asyncio.AbstractEventLo
             loop.call_soon_threadsafe(health.set, link, state, detail)
 
     return report
+
+
+def health_router() -> APIRouter:
+    """``GET /health``: the service and the state of each of its links (from ``app.state.health``)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    async def health(request: Request) -> HealthReport:
+        checker: Health = request.app.state.health
+        return checker.report()
+
+    return router

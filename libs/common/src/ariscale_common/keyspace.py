@@ -3,6 +3,7 @@
 Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ariscale:``)::
 
     P own:<kind>:<id>           string  JSON owner (node, app) of a channel/bridge/playback/…
+    P gone:<kind>:<id>          string  node whose death made the gateway forget the resource (expires)
     P instances:<app>           zset    live instances of an app, score = live until
     P assign:<app>:<call>       string  instance a call's events go to
     P turn:<app>                counter round-robin turn for new calls of an app
@@ -29,6 +30,9 @@ class Keyspace:
 
     def owner(self, kind: str, resource_id: str) -> str:
         return f"{self.prefix}own:{kind}:{resource_id}"
+
+    def forgotten(self, kind: str, resource_id: str) -> str:
+        return f"{self.prefix}gone:{kind}:{resource_id}"
 
     def all_owners(self) -> str:
         """SCAN pattern matching every ``own:`` key."""

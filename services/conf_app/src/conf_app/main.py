@@ -1,7 +1,6 @@
 """Composition root of the conference app: register, start the SDK app, serve the API."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,13 +10,16 @@ from fastapi import FastAPI
 from app_sdk import Config
 from ariscale_common import Health, LinkState, configure_logging
 from ariscale_common.errors import install_error_handlers
-from conf_app.api import conferences, health
+from ariscale_common.health import health_router
+from conf_app.api import conferences
 from conf_app.conference import ConferenceApp
 from conf_app.registration import ensure_registered
 from conf_app.services import ConferenceService
 from conf_app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CALLS_LINK = "calls"  # the SDK app serving the extension (its event stream reconnects by itself)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,14 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(runner, 10)
+            except TimeoutError:
+                log.warning("the conference app did not stop within 10 s: cancelled it")
 
     app = FastAPI(
         title="ariscale conf_app", description="The 8000 conference, on any node.", lifespan=lifespan
     )
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health_router())
     app.include_router(conferences.router)
     return app
 
@@ -69,4 +73,17 @@ async def _run(settings: Settings, conference: ConferenceApp, checker: Health, s
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
     checker.set("registry", LinkState.UP)
-    await conference.serve(stop)
+    await serve_calls(conference, checker, stop)
+
+
+async def serve_calls(conference: ConferenceApp, checker: Health, stop: asyncio.Event) -> None:
+    """Serve the conference until stopped; if it crashes, say so in the log and in ``/health``."""
+    checker.set(CALLS_LINK, LinkState.UP, f"app {conference.app_name}")
+    try:
+        await conference.serve(stop)
+    except Exception as exc:  # nothing restarts it: without this, the service would look healthy
+        log.exception(
+            "the conference app %s stopped: nobody answers its extension until conf_app restarts",
+            conference.app_name,
+        )
+        checker.set(CALLS_LINK, LinkState.DOWN, f"stopped: {type(exc).__name__}: {exc}")

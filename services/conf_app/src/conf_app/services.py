@@ -5,6 +5,7 @@ import contextlib
 from typing import Any
 
 from app_sdk import AriRequestError, CallContext
+from app_sdk.context import node_of
 from conf_app.conference import JOINED_AT, MUTED, ConferenceApp
 from conf_app.exceptions import ConferenceNotFound, ParticipantNotFound
 from conf_app.schemas import ConferencePublic, ConferencesPublic, ConferenceSummary, ParticipantPublic
@@ -62,13 +63,19 @@ class ConferenceService:
             joined = await self.app.get_variable(context, JOINED_AT)
         except AriRequestError:
             return None  # hung up while we looked
-        joined_at = None
-        with contextlib.suppress(ValueError):
-            joined_at = float(joined)
-        return ParticipantPublic(
-            channel_id=channel_id,
-            caller_id=str(channel.get("caller", {}).get("number", "")),
-            node=channel_id.split("-", 1)[0],
-            muted=muted == "1",
-            joined_at=joined_at,
-        )
+        return participant_of(channel, muted, joined)
+
+
+def participant_of(channel: dict[str, Any], muted: str, joined_at: str) -> ParticipantPublic:
+    """A participant from its channel and the conference's channel variables (unset: "")."""
+    channel_id = str(channel["id"])
+    joined = None
+    with contextlib.suppress(ValueError):  # not set (yet): the join time is unknown, shown as null
+        joined = float(joined_at)
+    return ParticipantPublic(
+        channel_id=channel_id,
+        caller_id=str(channel.get("caller", {}).get("number", "")),
+        node=node_of(channel_id),
+        muted=muted == "1",
+        joined_at=joined,
+    )

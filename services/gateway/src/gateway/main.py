@@ -19,9 +19,9 @@ from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
 from ariscale_common.background import BackgroundTask
 from ariscale_common.errors import install_error_handlers
-from ariscale_common.health import probe_forever
+from ariscale_common.health import health_router, probe_forever
 from ariscale_common.keyspace import Keyspace
-from gateway.api import ari, docs, events, health
+from gateway.api import ari, docs, events
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.bridging.legs import Linker, LinkStore
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits)
     install_error_handlers(app)
     install_outage_handlers(app)
-    app.include_router(health.router)
+    app.include_router(health_router())
     app.include_router(events.router)
     app.include_router(docs.router)
     app.include_router(ari.build_router())
@@ -143,7 +143,9 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         deliver=dispatcher.deliver,
     )
     # The worker consumes an app's queue only while this gateway has websockets of the app.
-    instances.follow(on_first=worker.dispatch_app, on_last=worker.stop_dispatching)
+    instances.follow(
+        on_first=worker.dispatch_app, on_last=worker.stop_dispatching, queue_ready=worker.app_queue_ready
+    )
     sweeper = GraceSweeper(
         core.redis,
         core.keys,

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 from gateway.redis_store import RedisStore
 
+# How long a resource forgotten with its dead node stays forgotten against that node's events
+# still on their way (RabbitMQ, the tracker's queue): far longer than any such lag.
+FORGOTTEN_FOR_S = 300
+
+# SET the owner unless the resource was forgotten because this very node died.
+_SET_UNLESS_FORGOTTEN = (
+    "if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1"
+)
+
 
 class Kind(enum.StrEnum):
     CHANNEL = "channel"
@@ -61,8 +70,22 @@ class OwnershipStore(RedisStore):
         # Released between our SET NX and GET: try once more rather than report nobody.
         return current if current is not None else await self.claim(kind, resource_id, owner)
 
+    async def set_reported(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
+        """Record ``owner`` as its node's event reports it; False if :meth:`forget_dead` forgot the
+        resource with that node (the event was sent before the node died, and arrived after)."""
+        forgotten = self._keys.forgotten(kind.value, resource_id)
+        keys_and_args = [self._key(kind, resource_id), forgotten, owner.encode(), owner.node]
+        return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 2, *keys_and_args))
+
     async def release(self, kind: Kind, resource_id: str) -> None:
         await self._redis.delete(self._key(kind, resource_id))
+
+    async def forget_dead(self, kind: Kind, resource_id: str, node: str) -> None:
+        """Drop the entry of a resource that died with ``node``, for good: see :meth:`set_reported`."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(kind, resource_id))
+            pipe.set(self._keys.forgotten(kind.value, resource_id), node, ex=FORGOTTEN_FOR_S)
+            await pipe.execute()
 
     async def of_node(self, kind: Kind, node: str) -> dict[str, Owner]:
         """Every ``kind`` resource recorded on ``node`` (a scan: for failover only)."""

@@ -2,7 +2,6 @@
 registration, app watcher; the lifespan starts them and stops them in reverse order."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,8 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("%s: node agent stopping", node_id)
             await asyncio.gather(*(task.stop() for task in tasks))
             await subscriptions.aclose()
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(dialplan.clear(), SHUTDOWN_STEP_S)
+            except Exception as exc:  # Asterisk gone or slow: shutting down goes on regardless
+                log.warning(
+                    "%s: dialplan globals not cleared (%r): calls to this node's numbers still enter"
+                    " Stasis, with no agent to publish their events, until Asterisk restarts",
+                    node_id, exc,
+                )  # fmt: skip
             await asyncio.wait_for(registration.deregister(), SHUTDOWN_STEP_S)
             await asyncio.to_thread(publisher.stop, SHUTDOWN_STEP_S)
             await ari.aclose()

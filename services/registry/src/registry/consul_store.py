@@ -7,6 +7,7 @@ raise :class:`~registry.exceptions.ConsulUnavailable`. Key layout: ``ariscale_co
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ariscale_common.discovery import (
     drained_prefix,
 )
 from registry.exceptions import ConsulUnavailable
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 LINK = "consul"
@@ -121,6 +124,7 @@ def _node_entry(entry: dict[str, Any]) -> NodeEntry:
     worst = max(statuses, key=lambda s: _SEVERITY.get(s, 2), default="passing")
     try:
         meta: NodeMeta | None = NodeMeta.model_validate(service.get("Meta") or {})
-    except ValidationError:
+    except ValidationError as exc:  # listed all the same (its health counts), without addresses
+        log.warning("node %s has malformed Consul meta, its addresses are unknown: %s", service["ID"], exc)
         meta = None
     return NodeEntry(node_id=service["ID"], health=worst if worst in _SEVERITY else "critical", meta=meta)

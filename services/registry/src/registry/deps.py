@@ -3,9 +3,10 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ariscale_common.deps import from_state
 from registry.apps import AppService
 from registry.exceptions import AdminTokenInvalid, AdminTokenMissing
 from registry.nodes import NodeService
@@ -14,24 +15,9 @@ from registry.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="The registry's ADMIN_TOKEN (ARISCALE_ADMIN_TOKEN).")
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_app_service(request: Request) -> AppService:
-    service: AppService = request.app.state.apps
-    return service
-
-
-def get_node_service(request: Request) -> NodeService:
-    service: NodeService = request.app.state.nodes
-    return service
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-AppServiceDep = Annotated[AppService, Depends(get_app_service)]
-NodeServiceDep = Annotated[NodeService, Depends(get_node_service)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
+AppServiceDep = Annotated[AppService, Depends(from_state("apps"))]
+NodeServiceDep = Annotated[NodeService, Depends(from_state("nodes"))]
 
 
 def require_admin(

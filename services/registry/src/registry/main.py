@@ -1,6 +1,7 @@
 """Composition root of the registry service: settings, database, Consul, services, routes."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -21,6 +22,8 @@ from registry.kv_mirror import AppMirror
 from registry.node_ari import NodeAri
 from registry.nodes import NodeService
 from registry.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Long enough for a running kamcmd (5 s timeout) or Consul call to finish before we cancel.
 SHUTDOWN_TIMEOUT = 8.0
@@ -48,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async def consumers(name: str) -> int | None:
             try:
                 return await live_consumers(redis, settings.redis.key_prefix, name)
-            except RedisError:
+            except RedisError as exc:
+                log.warning("app %s: live instances unknown, Redis failed: %s", name, exc)
                 return None  # shown as unknown, not as zero
 
         apps = AppService(sessions, mirror, store, node_ari, consumers)

@@ -54,6 +54,8 @@ async def events(
     except ApiError as exc:
         await _refuse(websocket, exc)
         return
+    # Connected means events flow, as with one Asterisk: not before the app's queue exists.
+    await instances.prepare(name)
     await websocket.accept()
     instance = await instances.attach(name, websocket.send_text)
     try:

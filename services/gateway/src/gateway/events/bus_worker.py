@@ -51,6 +51,7 @@ PREFETCH = 50
 HEARTBEAT_S = 10
 CALL_TIMEOUT_S = 60.0  # one message's handling on the loop (sends time out well before)
 RETRY_PAUSE_S = 0.2  # before a message that could not be handled is requeued
+QUEUE_WAIT_S = 5.0  # for an app's queue to be declared before its websocket is accepted
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
 Dispatch = Callable[[str, bytes, str | None], Coroutine[Any, Any, Forward | None]]
@@ -139,6 +140,17 @@ class BusWorker(ConsumerProducerMixin):
     def declare_apps(self, apps: Iterable[str]) -> None:
         with self._lock:
             self._known.update(a for a in apps if a != LINK_APP)
+
+    async def app_queue_ready(self, app: str, timeout: float = QUEUE_WAIT_S) -> bool:
+        """Have the app's queue declared now and wait until it is (False after ``timeout``): the
+        nodes publish an app's events as soon as they serve it, and with no queue they are lost."""
+        self.declare_apps([app])
+        deadline = time.monotonic() + timeout
+        while app not in self._declared:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
 
     def dispatching(self) -> set[str]:
         with self._lock:

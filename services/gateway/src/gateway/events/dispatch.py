@@ -1,23 +1,19 @@
 """Which instance of an app gets an event: one instance per call, every event of a call to it.
 
-Each event is keyed by the call it belongs to (:func:`call_key`):
-
-* its channel: ``channel``, else Dial's ``caller`` then ``peer``, else the ``target_uri`` of a
-  playback or recording (``channel:<id>``);
-* else its bridge: ``bridge``, or a playback's or recording's ``bridge:<id>`` target. Bridge-only
-  events (``BridgeCreated``, ``BridgeDestroyed``…) are sticky to one instance per bridge exactly
-  like a channel's, so a bridge's own events stay in order too;
-* else none (``DeviceStateChanged``, ``EndpointStateChange``…): the first live instance in id
-  order gets them, so they stay in order as long as the set of instances does not change.
+Each event is keyed by the call it belongs to (:func:`ariscale_common.calls.call_of`, the rule the
+app SDK orders its handlers by too): a channel's call, or a bridge's own events sticky to one
+instance per bridge exactly like a channel's, so they stay in order too. Events of no call
+(``DeviceStateChanged``…) go to the first live instance in id order, so they stay in order as long
+as the set of instances does not change.
 
 The first event of a key assigns it (round robin over the app's live instances, so new calls
 spread evenly); the assignment is sticky and lives in Redis so that whichever gateway is the
 app's dispatcher after a failover keeps it:
 
-* ``<prefix>assign:<app>:<key>`` → instance id, renewed by every event (``ASSIGN_TTL``), cut to
-  ``ENDED_TTL`` by the key's last events (``StasisEnd``, ``ChannelDestroyed``, ``BridgeDestroyed``
-  — in whatever order Asterisk sends them, the stragglers still reach the same instance).
-* ``<prefix>turn:<app>`` → round-robin counter.
+* ``assign:<app>:<key>`` (:mod:`ariscale_common.keyspace`) → instance id, renewed by every event
+  (``ASSIGN_TTL``), cut to ``ENDED_TTL`` by the call's last events (``LAST_EVENTS``, in whatever
+  order Asterisk sends them: the stragglers still reach the same instance).
+* ``turn:<app>`` → round-robin counter.
 
 An assignment to an instance that is no longer live moves to a live one on the call's next event.
 Only one gateway dispatches an app at a time (its queue has a single active consumer), so these
@@ -33,6 +29,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ariscale_common.calls import LAST_EVENTS, call_of
 from ariscale_common.keyspace import Keyspace
 from gateway.events.instances import InstanceRegistry, Instances, as_str, gateway_of
 from gateway.redis_store import RedisStore
@@ -41,7 +38,6 @@ log = logging.getLogger(__name__)
 
 ASSIGN_TTL = 24 * 3600
 ENDED_TTL = 60
-_ENDING = {"StasisEnd", "ChannelDestroyed", "BridgeDestroyed"}
 
 
 class NoLiveInstance(Exception):
@@ -54,23 +50,6 @@ class Forward:
 
     gateway: str
     instance: str
-
-
-def call_key(event: dict[str, Any]) -> str | None:
-    """``channel:<id>``, ``bridge:<id>`` or None: what keeps this event with its call."""
-    for field in ("channel", "caller", "peer"):
-        channel = event.get(field)
-        if isinstance(channel, dict) and channel.get("id"):
-            return f"channel:{channel['id']}"
-    for field in ("playback", "recording"):
-        target = (event.get(field) or {}).get("target_uri", "")
-        kind, _, target_id = str(target).partition(":")
-        if kind in ("channel", "bridge") and target_id:
-            return f"{kind}:{target_id}"
-    bridge = event.get("bridge")
-    if isinstance(bridge, dict) and bridge.get("id"):
-        return f"bridge:{bridge['id']}"
-    return None
 
 
 def choose_instance(live: Sequence[str], turn: int) -> str:
@@ -150,7 +129,7 @@ class Dispatcher:
                 return None
             if seen is not event:
                 event, text = seen, json.dumps(seen)
-        key = call_key(event)
+        key = call_of(event)
         avoided = {avoid} if avoid else set()
         while True:
             try:
@@ -173,7 +152,7 @@ class Dispatcher:
                 await self._instances.detach(local)
             else:
                 await self._instances.registry.remove(app, target)
-        if key is not None and event.get("type") in _ENDING:
+        if key is not None and event.get("type") in LAST_EVENTS:
             await self._assignments.ending(app, key)
         return forward
 

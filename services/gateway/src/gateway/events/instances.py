@@ -34,6 +34,7 @@ _KEEP_LAPSED = 3600.0  # seconds a lapsed instance stays listed
 
 Send = Callable[[str], Awaitable[None]]
 AppHook = Callable[[str], None]
+QueueReady = Callable[[str], Awaitable[bool]]
 
 
 def as_str(value: object) -> str:
@@ -134,6 +135,11 @@ class InstanceRegistry(RedisStore):
         return await live_consumers(self._redis, self._keys.prefix, app)
 
 
+async def _no_queue(app: str) -> bool:
+    """No bus to wait for."""
+    return True
+
+
 class Instances:
     """Attaches and detaches this gateway's websockets and keeps them live in Redis.
 
@@ -158,12 +164,19 @@ class Instances:
         self._queue_size = queue_size
         self._on_first: AppHook = _nobody
         self._on_last: AppHook = _nobody
+        self._queue_ready: QueueReady = _no_queue
         self._local: dict[str, Instance] = {}
         self._task = Periodic("instances-heartbeat", self._renew, heartbeat)
 
-    def follow(self, on_first: AppHook, on_last: AppHook) -> None:
-        """Call ``on_first(app)``/``on_last(app)`` when this gateway gets / loses an app's instances."""
-        self._on_first, self._on_last = on_first, on_last
+    def follow(self, on_first: AppHook, on_last: AppHook, queue_ready: QueueReady = _no_queue) -> None:
+        """Call ``on_first(app)``/``on_last(app)`` when this gateway gets / loses an app's instances;
+        :meth:`prepare` awaits ``queue_ready(app)``."""
+        self._on_first, self._on_last, self._queue_ready = on_first, on_last, queue_ready
+
+    async def prepare(self, app: str) -> None:
+        """Before an instance is let in: the app's queue exists, so no event from then on is lost."""
+        if not await self._queue_ready(app):
+            log.warning("app %s: its queue is not declared yet (AMQP down?): events before it are lost", app)
 
     def local(self, instance_id: str) -> Instance | None:
         return self._local.get(instance_id)

@@ -66,7 +66,11 @@ class StasisTracker:
 
     async def stasis_start(self, owner: Owner, event: Event) -> None:
         channel_id = event["channel"]["id"]
-        await self._ownership.set(Kind.CHANNEL, channel_id, owner)
+        # Sent before its node died and consumed after the gateway forgot the channel with it:
+        # recording it would bring a dead channel back.
+        if not await self._ownership.set_reported(Kind.CHANNEL, channel_id, owner):
+            log.info("StasisStart of %s from %s came after the node died: ignored", channel_id, owner.node)
+            return
         await self._calls.add(owner.app, channel_id)
 
     async def channel_entered_bridge(self, owner: Owner, event: Event) -> None:

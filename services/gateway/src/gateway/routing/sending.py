@@ -84,8 +84,9 @@ class Sender:
         with members on other nodes keeps its id and its ownership entry for that)."""
         if kind is Kind.BRIDGE and await self._bridges.leg_ids(resource_id):
             raise BridgeMoving(f"bridge {resource_id}'s node {node_id} died; it is moving to a survivor")
-        # Forget it rather than hang or fail.
-        await self.ownership.release(kind, resource_id)
+        # Forget it rather than hang or fail; and so that the node's last events, still on their
+        # way, do not record it again.
+        await self.ownership.forget_dead(kind, resource_id, node_id)
         log.warning("%s %s of app %s was on dead node %s: dropped", kind, resource_id, app, node_id)
         raise ResourceNotFound(NOT_FOUND[kind])
 

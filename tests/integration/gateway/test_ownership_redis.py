@@ -1,0 +1,83 @@
+"""Ownership in the real Redis: a resource forgotten with its dead node stays forgotten.
+
+The race it guards against (issue 9 item 7): node n2 sends a channel's StasisStart, dies; a
+request finds n2 dead and forgets the channel; then the tracker consumes the StasisStart, which
+was still on its way, and must not record the dead channel again.
+"""
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from ariscale_common.keyspace import Keyspace
+from gateway.bridging.members import BridgeMembers
+from gateway.events.calls import CallIndex
+from gateway.events.tracking import StasisTracker
+from gateway.ownership import Kind, Owner, OwnershipStore
+from tests.integration.gateway.conftest import EVENTS_REDIS_URL
+
+APP = "conf"
+
+
+@pytest.fixture
+async def keys(events_redis_prefix: str) -> Keyspace:
+    return Keyspace(events_redis_prefix)
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(EVENTS_REDIS_URL)
+    async with client:
+        yield client
+
+
+@pytest.fixture
+def ownership(redis_client: aioredis.Redis, keys: Keyspace) -> OwnershipStore:
+    return OwnershipStore(redis_client, keys)
+
+
+@pytest.fixture
+def tracker(redis_client: aioredis.Redis, keys: Keyspace, ownership: OwnershipStore) -> StasisTracker:
+    return StasisTracker(ownership, CallIndex(redis_client, keys), BridgeMembers(redis_client, keys))
+
+
+def stasis_start(channel_id: str) -> bytes:
+    return json.dumps({"type": "StasisStart", "application": APP, "channel": {"id": channel_id}}).encode()
+
+
+async def test_a_late_stasis_start_does_not_bring_back_a_channel_forgotten_with_its_node(
+    tracker: StasisTracker, ownership: OwnershipStore, redis_client: aioredis.Redis, keys: Keyspace
+) -> None:
+    await ownership.set(Kind.CHANNEL, "n2-1.0", Owner("n2", APP))
+    await ownership.forget_dead(Kind.CHANNEL, "n2-1.0", "n2")
+
+    await tracker.handle(APP, "n2", "StasisStart", stasis_start("n2-1.0"))
+
+    assert await ownership.get(Kind.CHANNEL, "n2-1.0") is None
+    assert "n2-1.0" not in await CallIndex(redis_client, keys).calls(APP)
+
+
+async def test_stasis_start_records_the_channel_otherwise(
+    tracker: StasisTracker, ownership: OwnershipStore, redis_client: aioredis.Redis, keys: Keyspace
+) -> None:
+    await ownership.forget_dead(Kind.CHANNEL, "n2-1.0", "n2")
+
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-1.0"))
+    # The same id on another node (an app may choose channel ids) is not the dead node's channel.
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n2-1.0"))
+
+    assert await ownership.get(Kind.CHANNEL, "n1-1.0") == Owner("n1", APP)
+    assert await ownership.get(Kind.CHANNEL, "n2-1.0") == Owner("n1", APP)
+    assert set(await CallIndex(redis_client, keys).calls(APP)) == {"n1-1.0", "n2-1.0"}
+
+
+async def test_the_forgotten_mark_expires(
+    ownership: OwnershipStore, redis_client: aioredis.Redis, keys: Keyspace
+) -> None:
+    await ownership.forget_dead(Kind.CHANNEL, "n2-1.0", "n2")
+
+    ttl = await redis_client.ttl(keys.forgotten(Kind.CHANNEL.value, "n2-1.0"))
+
+    assert ttl > 0  # a mark that never expired would pile up one key per dead resource
