@@ -4,7 +4,6 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
