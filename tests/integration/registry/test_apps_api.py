@@ -100,6 +100,13 @@ async def test_extension_of_another_app_is_409_naming_the_owner(
 
 async def test_reserved_link_app_name_is_409(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/apps", json={"name": "ariscale-link"}), 409, "app-name-reserved")
+    assert_error(await client.post("/apps", json={"name": "ariscale-link-x"}), 409, "app-name-reserved")
+
+
+@pytest.mark.parametrize("name", ["CONF", "Conf", "ARISCALE-LINK", "-", "_", "-conf", "conf.x"])
+async def test_look_alike_names_are_422(client: httpx.AsyncClient, name: str) -> None:
+    error = assert_error(await client.post("/apps", json={"name": name}), 422, "invalid-request")
+    assert any("name" in e["field"] for e in error["details"]["errors"]), error
 
 
 async def test_update_changes_only_the_fields_given(

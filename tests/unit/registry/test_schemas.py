@@ -6,12 +6,14 @@ from pydantic import ValidationError
 from registry.schemas import AppCreate, AppUpdate
 
 
-@pytest.mark.parametrize("name", ["conf", "a", "A-b_9", "x" * 64, "ariscale-link"])
+@pytest.mark.parametrize("name", ["conf", "a", "a-b_9", "9x", "x" * 64, "ariscale-link"])
 def test_valid_names(name: str) -> None:
     assert AppCreate(name=name).name == name
 
 
-@pytest.mark.parametrize("name", ["", "x" * 65, "a b", "a.b", "a/b", "é", "a*", "conf\n"])
+@pytest.mark.parametrize(
+    "name", ["", "x" * 65, "a b", "a.b", "a/b", "é", "a*", "conf\n", "CONF", "Conf", "-", "_", "-a", "_a"]
+)
 def test_invalid_names(name: str) -> None:
     with pytest.raises(ValidationError, match="name"):
         AppCreate(name=name)

@@ -109,5 +109,7 @@ def uvicorn_argv(service: ServiceSpec) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
         "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
+        # Half-sent headers are dropped after a bound (uvicorn alone waits forever).
+        "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol",
         "--ws-per-message-deflate", "false", *workers,
     ]  # fmt: skip

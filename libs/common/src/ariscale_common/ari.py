@@ -20,6 +20,10 @@ class AriError(Exception):
         self.url = url
 
 
+class AriTimeout(AriError):
+    """The node took longer than the client's timeout to answer: slow, not necessarily gone."""
+
+
 class AriClient:
     """REST calls against ``base_url`` (``http://host:port/ari``) with basic auth."""
 
@@ -52,6 +56,11 @@ class AriClient:
             return await self._http.request(
                 method, path, params=tuple(params), content=content, headers=headers
             )
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
+            # Connected but no answer in time (a connect timeout is an unreachable node).
+            raise AriTimeout(
+                None, f"no answer within the timeout ({type(exc).__name__})", f"{self.base_url}{path}"
+            ) from exc
         except httpx.HTTPError as exc:
             raise AriError(None, str(exc) or type(exc).__name__, f"{self.base_url}{path}") from exc
 

@@ -2,7 +2,9 @@
 
 Credentials are the ones the registry issued; their scrypt hashes reach us through Consul KV.
 scrypt is slow on purpose, so a successful check is remembered (keyed by a SHA-256 of the
-password, never the password) for as long as the app's stored hash stays the same.
+password, never the password) for as long as the app's stored hash stays the same. An unknown app
+costs the same scrypt check (against a dummy hash), so timing does not tell which names exist;
+repeated failures are refused for a while (:mod:`gateway.login_limits`).
 """
 
 import asyncio
@@ -11,8 +13,9 @@ import binascii
 import hashlib
 
 from ariscale_common.errors import Forbidden, Unauthorized
-from ariscale_common.passwords import verify_password
+from ariscale_common.passwords import generate_password, hash_password, verify_password
 from gateway.consul_watch import ConsulWatch
+from gateway.login_limits import LoginLimiter
 
 
 def parse_credentials(authorization: str | None, api_key: str | None) -> tuple[str, str] | None:
@@ -31,24 +34,34 @@ def parse_credentials(authorization: str | None, api_key: str | None) -> tuple[s
 
 
 class Authenticator:
-    def __init__(self, watch: ConsulWatch) -> None:
+    def __init__(self, watch: ConsulWatch, limiter: LoginLimiter | None = None) -> None:
         self._watch = watch
+        self._limiter = limiter or LoginLimiter()
         self._verified: dict[tuple[str, str], str] = {}  # (user, sha256(password)) -> stored hash
+        self._dummy_hash = hash_password(generate_password())  # same cost as a real one
 
-    async def authenticate(self, authorization: str | None, api_key: str | None) -> str:
+    async def authenticate(self, authorization: str | None, api_key: str | None, client: str = "") -> str:
         """The app name the credentials belong to; Unauthorized / Forbidden otherwise."""
         credentials = parse_credentials(authorization, api_key)
         if credentials is None:
             raise Unauthorized("authentication required: HTTP basic or api_key=app:password")
         user, password = credentials
         record = self._watch.snapshot.apps.get(user)
-        if record is None or not record.password_hash:
-            raise Unauthorized(f"unknown application or wrong password for {user!r}")
+        stored = record.password_hash if record is not None and record.password_hash else None
         digest = hashlib.sha256(password.encode()).hexdigest()
-        if self._verified.get((user, digest)) != record.password_hash:
-            if not await asyncio.to_thread(verify_password, password, record.password_hash):
+        if stored is None or self._verified.get((user, digest)) != stored:
+            generation = hashlib.sha256((stored or "").encode()).hexdigest()[:16]
+            self._limiter.begin(client, user, generation)
+            valid = False
+            try:
+                valid = await asyncio.to_thread(verify_password, password, stored or self._dummy_hash)
+                valid = valid and stored is not None
+            finally:
+                self._limiter.end(client, user, generation, failed=not valid)
+            if not valid or stored is None:
                 raise Unauthorized(f"unknown application or wrong password for {user!r}")
-            self._verified[(user, digest)] = record.password_hash
+            self._verified[(user, digest)] = stored
+        assert record is not None
         if not record.enabled:
             raise Forbidden(f"application {user!r} is disabled")
         return user

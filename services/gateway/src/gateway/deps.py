@@ -19,7 +19,8 @@ async def current_app(
     api_key: Annotated[str | None, Query(description="app:password, instead of HTTP basic")] = None,
 ) -> str:
     """The authenticated application's name."""
-    return await authenticator.authenticate(request.headers.get("authorization"), api_key)
+    client = request.client.host if request.client else ""
+    return await authenticator.authenticate(request.headers.get("authorization"), api_key, client)
 
 
 CurrentApp = Annotated[str, Depends(current_app)]

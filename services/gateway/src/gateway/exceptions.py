@@ -36,3 +36,26 @@ class BridgeMoving(ServiceUnavailable):
     """The bridge's home node died and failover is re-homing it: ask again in a moment."""
 
     error_id = "bridge-moving"
+
+
+class ForbiddenVariable(Forbidden):
+    """A variable name or value that would reach outside the app's own resources."""
+
+    error_id = "forbidden-variable"
+
+
+class InvalidRecordingName(ApiError):
+    error_id = "invalid-recording-name"
+
+
+class NotYourResource(Forbidden):
+    """A request naming another app's resource (or a shared one) as an argument."""
+
+    error_id = "not-your-resource"
+
+
+class NodeTimedOut(ApiError):
+    """The owner node did not answer in time: the request's outcome is unknown, the resource stays."""
+
+    status = 504
+    error_id = "node-timeout"

@@ -44,6 +44,7 @@ from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
+from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
 from gateway.routing.websocket_requests import WebsocketRequests
 from gateway.settings import Settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
     app.add_middleware(metrics.RequestMetrics)
+    app.add_middleware(RequestLimits)
     install_outage_handlers(app)
     app.include_router(health_router())
     app.include_router(events.router)
@@ -151,6 +153,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         core.health,
         heartbeat=settings.instance_heartbeat_seconds,
         send_timeout=settings.event_send_timeout_seconds,
+        queue_size=settings.event_queue_size,
     )
 
     async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:

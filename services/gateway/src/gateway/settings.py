@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     instance_ttl_seconds: float = 3.0
     # A websocket that takes longer than this to accept one event is closed as stuck.
     event_send_timeout_seconds: float = 5.0
+    # Events waiting for one websocket; a client that lets more pile up is disconnected as stuck
+    # (each websocket has its own queue, so a stuck one never delays another app's events).
+    event_queue_size: int = 1000
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
     # The cluster's one identity, as one Asterisk's: GET /asterisk/info and /asterisk/ping answer

@@ -20,12 +20,18 @@ from typing import Protocol
 import websockets
 
 from ariscale_common import AriSettings, Health, LinkState
+from ariscale_common.ari import AriClient, AriError
 from ariscale_common.backoff import Backoff
 from node_agent.settings import TimingSettings
 
 log = logging.getLogger(__name__)
 
 MAX_EVENT_BYTES = 16 * 1024 * 1024
+# GET /applications/{app}: which list holds each kind of event source.
+_EVENT_SOURCE_FIELDS = (
+    ("channel", "channel_ids"), ("bridge", "bridge_ids"),
+    ("endpoint", "endpoint_ids"), ("deviceState", "device_names"),
+)  # fmt: skip
 
 
 class EventSink(Protocol):
@@ -134,6 +140,7 @@ class Subscriptions:
         self._timing = timing
         self._permanent = frozenset(permanent)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     @property
     def apps(self) -> set[str]:
@@ -145,11 +152,36 @@ class Subscriptions:
         for app in sorted(set(self._tasks) - wanted):
             log.info("%s app %s: unsubscribing", self._node_id, app)
             self._tasks.pop(app).cancel()
+            cleanup = asyncio.create_task(self._forget_event_sources(app), name=f"forget-{app}")
+            self._cleanups.add(cleanup)
+            cleanup.add_done_callback(self._cleanups.discard)
         for app in sorted(wanted - set(self._tasks)):
             sub = AppSubscription(
                 app, self._ari, self._node_id, self._health, self._sink, self._listener, self._timing
             )
             self._tasks[app] = asyncio.create_task(sub.run(), name=f"ari-ws-{app}")
+
+    async def _forget_event_sources(self, app: str) -> None:
+        """Drop what the removed app subscribed to: Asterisk keeps an app's subscriptions after its
+        websocket closes and hands them to the next app of the same name."""
+        client = AriClient(self._ari.url, self._ari.user, self._ari.password, timeout=5.0)
+        try:
+            state = await client.get(f"/applications/{app}")
+            sources = [
+                f"{scheme}:{resource}"
+                for scheme, field in _EVENT_SOURCE_FIELDS
+                for resource in (state.get(field, []) if isinstance(state, dict) else [])
+            ]
+            if sources:
+                await client.delete(
+                    f"/applications/{app}/subscription", params={"eventSource": ",".join(sources)}
+                )
+                log.info("%s app %s: dropped its event sources %s", self._node_id, app, ", ".join(sources))
+        except AriError as exc:
+            if exc.status != 404:  # 404: Asterisk already forgot the app
+                log.warning("%s app %s: could not drop its event sources: %s", self._node_id, app, exc)
+        finally:
+            await client.aclose()
 
     async def aclose(self) -> None:
         tasks = list(self._tasks.values())

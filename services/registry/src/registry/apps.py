@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +27,7 @@ from registry.kv_mirror import AppMirror
 from registry.models import App, AppExtension, utcnow
 from registry.node_ari import NodeAri
 from registry.schemas import (
+    RESERVED_NAME_PREFIX,
     AppCreate,
     AppCreated,
     AppDetail,
@@ -56,12 +57,12 @@ class AppService:
         self._consumers = consumers
 
     async def create(self, new: AppCreate) -> AppCreated:
-        if new.name == LINK_APP:
+        if new.name == LINK_APP or new.name.startswith(RESERVED_NAME_PREFIX):
             raise AppNameReserved(new.name)
         password = generate_password()
         hashed = await asyncio.to_thread(hash_password, password)
         async with self._sessions() as session:
-            if await _find(session, new.name) is not None:
+            if await _find_any_case(session, new.name) is not None:
                 raise AppNameTaken(new.name)
             await _check_extensions_free(session, new.extensions, owner=None)
             app = App(name=new.name, description=new.description, enabled=True, password_hash=hashed)
@@ -153,6 +154,11 @@ async def load_records(sessions: async_sessionmaker[AsyncSession]) -> list[AppRe
 
 async def _find(session: AsyncSession, name: str) -> App | None:
     return await session.scalar(select(App).where(App.name == name))
+
+
+async def _find_any_case(session: AsyncSession, name: str) -> App | None:
+    """An app whose name equals ``name`` ignoring case (older apps may have capitals)."""
+    return await session.scalar(select(App).where(func.lower(App.name) == name.lower()).limit(1))
 
 
 async def _get(session: AsyncSession, name: str) -> App:

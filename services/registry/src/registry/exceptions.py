@@ -38,7 +38,7 @@ class AppNameReserved(Conflict):
 
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"{name!r} is reserved for ariscale's internal inter-node link app",
+            f"{name!r} is reserved: names starting with 'ariscale' belong to ariscale's internal apps",
             {"name": name, "owner": "ariscale"},
         )
 

@@ -6,13 +6,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # any app name in a path (older apps may have capitals)
+# A new app's name: lower case, starting with a letter or digit (no look-alikes of another
+# app differing only in case, no "-" or "_" alone).
+NEW_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+RESERVED_NAME_PREFIX = "ariscale"  # the internal link app is ariscale-link
 EXTENSION_PATTERN = r"^[0-9*#+]{1,32}$"
 
 AppName = Annotated[
     str,
     Field(
-        pattern=NAME_PATTERN, description="Letters, digits, '-' and '_', 1-64 characters.", examples=["conf"]
+        pattern=NEW_NAME_PATTERN,
+        description="Lower-case letters, digits, '-', '_'; a letter or digit first; 1-64 characters.",
+        examples=["conf"],
     ),
 ]
 Extension = Annotated[

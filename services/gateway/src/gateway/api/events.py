@@ -50,7 +50,8 @@ async def events(
     authenticator: Authenticator = websocket.app.state.authenticator
     instances: Instances = websocket.app.state.instances
     try:
-        name = await authenticator.authenticate(websocket.headers.get("authorization"), api_key)
+        client = websocket.client.host if websocket.client else ""
+        name = await authenticator.authenticate(websocket.headers.get("authorization"), api_key, client)
         check_apps(name, requested_apps(app))
     except ApiError as exc:
         await _refuse(websocket, exc)

@@ -50,28 +50,55 @@ def gateway_of(instance_id: str) -> str:
 
 
 class Instance:
-    """One websocket of one app on this gateway. ``send`` never raises: False means it is gone."""
+    """One websocket of one app on this gateway, with its own bounded send queue and writer.
 
-    def __init__(self, app: str, instance_id: str, send: Send, send_timeout: float) -> None:
+    ``send`` only queues (it never waits for the client), so a client that does not read cannot
+    slow the delivery of other apps' events: it is disconnected once ``queue_size`` events wait
+    for it, or when one event takes longer than ``send_timeout`` to write. ``send`` never raises:
+    False means the instance is gone.
+    """
+
+    def __init__(
+        self, app: str, instance_id: str, send: Send, send_timeout: float, queue_size: int = 1000
+    ) -> None:
         self.app = app
         self.id = instance_id
         self.closed = asyncio.Event()
         self._send = send
         self._send_timeout = send_timeout
-        self._lock = asyncio.Lock()  # one frame at a time, in the order events were handed over
+        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self._writer: asyncio.Task[None] | None = None
 
     async def send(self, text: str) -> bool:
         if self.closed.is_set():
             return False
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
         try:
-            async with self._lock, asyncio.timeout(self._send_timeout):
-                await self._send(text)
-        except Exception as exc:  # closed by the peer, or stuck longer than the timeout
-            log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("app %s instance %s: %d events unread, disconnecting it as stuck",
+                        self.app, self.id, self._queue.maxsize)  # fmt: skip
             self.closed.set()
             return False
         metrics.event_delivered(self.app, text)
         return True
+
+    def close(self) -> None:
+        """Stop writing (idempotent); events still queued are dropped with the websocket."""
+        self.closed.set()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    async def _write(self) -> None:
+        while not self.closed.is_set():
+            text = await self._queue.get()
+            try:
+                async with asyncio.timeout(self._send_timeout):
+                    await self._send(text)
+            except Exception as exc:  # closed by the peer, or stuck longer than the timeout
+                log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
+                self.closed.set()
 
 
 class InstanceRegistry(RedisStore):
@@ -130,12 +157,14 @@ class Instances:
         health: Health,
         heartbeat: float,
         send_timeout: float,
+        queue_size: int = 1000,
     ) -> None:
         self.registry = registry
         self.gateway_id = gateway_id
         self._health = health
         self._heartbeat = heartbeat
         self._send_timeout = send_timeout
+        self._queue_size = queue_size
         self._on_first: AppHook = _nobody
         self._on_last: AppHook = _nobody
         self._queue_ready: QueueReady = _no_queue
@@ -163,7 +192,8 @@ class Instances:
         return [i for i in self._local.values() if i.app == app]
 
     async def attach(self, app: str, send: Send) -> Instance:
-        instance = Instance(app, f"{self.gateway_id}/{uuid.uuid4().hex[:12]}", send, self._send_timeout)
+        instance_id = f"{self.gateway_id}/{uuid.uuid4().hex[:12]}"
+        instance = Instance(app, instance_id, send, self._send_timeout, self._queue_size)
         first = not self.local_of(app)
         self._local[instance.id] = instance
         await self.registry.renew(app, [instance.id])
@@ -174,7 +204,7 @@ class Instances:
 
     async def detach(self, instance: Instance) -> None:
         """Forget ``instance`` (idempotent). Its calls go to the app's other instances from now on."""
-        instance.closed.set()
+        instance.close()
         if self._local.pop(instance.id, None) is None:
             return
         # Out of Redis first, so that no dispatcher picks it while the app queue is handed over.

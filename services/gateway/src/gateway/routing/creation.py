@@ -9,10 +9,11 @@ from ariscale_common.ari import AriError
 from ariscale_common.dialplan import RESERVED_PREFIX
 from gateway import placement
 from gateway.bridging.first_members import FirstMemberPlacement
-from gateway.exceptions import IdInUse, NoNode
+from gateway.exceptions import NoNode
 from gateway.locate import APP_VARIABLE, tag_bridge
 from gateway.nodes import Node
 from gateway.ownership import Kind, Owner
+from gateway.routing.claims import IdClaims
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.parameters import FORM, JSON, media_type
 from gateway.routing.sending import Sender
@@ -24,9 +25,10 @@ _RELATED_CHANNEL_PARAMS = ("otherChannelId", "originator")
 
 
 class Creation:
-    def __init__(self, sender: Sender, placing: FirstMemberPlacement) -> None:
+    def __init__(self, sender: Sender, claims: IdClaims, placing: FirstMemberPlacement) -> None:
         self._sender = sender
         self._ownership = sender.ownership
+        self._claims = claims
         self._placing = placing
 
     async def create(self, call: AriCall) -> AriAnswer:
@@ -39,10 +41,12 @@ class Creation:
         claimed = False
         if wanted_id:
             node, claimed = await self._claim(call.app, kind, wanted_id, node)
+        others = await self._claims.claim_new_ids(call, node.node_id)  # e.g. otherChannelId
         answer = await self._sender.send(node, self._with_app_variable(call))
         if not answer.ok:
             if claimed:
                 await self._ownership.release(kind, wanted_id or "")
+            await self._claims.release(others)
             return answer
         created = answer.decoded()
         if isinstance(created, dict) and created.get("id"):
@@ -64,13 +68,7 @@ class Creation:
 
     async def _claim(self, app: str, kind: Kind, wanted_id: str, node: Node) -> tuple[Node, bool]:
         """Claim ``wanted_id`` for ``app`` on ``node``: (the node to create on, whether we claimed it)."""
-        winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, app))
-        if winner.app != app and not await self._sender.locator.exists(kind, wanted_id, winner.node):
-            # Left over from a resource that is gone (Redis is only a cache): take it over.
-            await self._ownership.release(kind, wanted_id)
-            winner = await self._ownership.claim(kind, wanted_id, Owner(node.node_id, app))
-        if winner.app != app:
-            raise IdInUse(f"{kind} id {wanted_id!r} is in use by another application")
+        winner = await self._claims.claim(app, kind, wanted_id, node.node_id)
         return self._sender.live_node(winner.node) or node, winner.node == node.node_id
 
     async def _related_node(self, call: AriCall) -> Node | None:

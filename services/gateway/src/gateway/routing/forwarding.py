@@ -18,11 +18,23 @@ from gateway.exceptions import AdminOnly, NoNode, NotYourApp, ResourceNotFound
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
+from gateway.routing.claims import IdClaims
 from gateway.routing.creation import Creation
+from gateway.routing.event_sources import SUBSCRIPTIONS, EventSourceRequests
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.plans import Policy
+from gateway.routing.references import check_references, own_devices
 from gateway.routing.sending import Sender
+from gateway.routing.validation import check_json_body, effective_parameters, validate
+from gateway.routing.variables import check_variables
+
+# Reads of node-wide state that tell one app about the others or about the host: global variables
+# (the number → app map), configuration (PJSIP), log channels (host paths), modules.
+_NODE_WIDE_READS = frozenset({
+    ("asterisk", "getGlobalVar"), ("asterisk", "getObject"), ("asterisk", "listLogChannels"),
+    ("asterisk", "listModules"), ("asterisk", "getModule"),
+})  # fmt: skip
 
 # Event sources that name a resource living on one node.
 _OWNED_SOURCES = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
@@ -45,10 +57,17 @@ class AriGateway:
         self._locator = locator
         self._bridges = bridges
         self._sender = Sender(ownership, locator, nodes, bridges)
-        self._creation = Creation(self._sender, placing)
+        self._claims = IdClaims(ownership, locator, nodes)
+        self._creation = Creation(self._sender, self._claims, placing)
+        self._sources = EventSourceRequests(self._sender)
         self._spanning = SpanningBridgeRequests(self._sender, bridges, placing)
 
     async def handle(self, call: AriCall) -> AriAnswer:
+        check_json_body(call.body, call.content_type)
+        parameters = effective_parameters(call.params)
+        validate(call.op, call.path_params, parameters)
+        check_variables(call.op, parameters)
+        await check_references(call, self._locator.owner)
         self._check_app_params(call)
         handlers = {
             Policy.OWNER: self._owner,
@@ -67,8 +86,11 @@ class AriGateway:
         spanning = self._spanning.handler(call.op.nickname) if kind is Kind.BRIDGE else None
         if spanning is not None:
             return await spanning(call, node, resource_id)
+        claimed = await self._claims.claim_new_ids(call, node.node_id)
         answer = await self._sender.send_or_forget(node, call, kind, resource_id)
-        if answer.ok and call.plan.creates is not None:
+        if not answer.ok:
+            await self._claims.release(claimed)
+        elif call.plan.creates is not None:
             created = answer.decoded() or {}
             created_id = created.get(call.plan.created_id_field) if isinstance(created, dict) else None
             if created_id:
@@ -96,6 +118,8 @@ class AriGateway:
             items = [merge_application(present)] if present else []
         elif call.path == "/endpoints":
             items = [await self._endpoint_view(call.app, e) for e in merge_lists(call.path, answers)]
+        elif call.path == "/deviceStates":
+            items = own_devices(call.app, merge_lists(call.path, answers))
         else:
             items = merge_lists(call.path, answers)
         return AriAnswer.json(200, items)
@@ -109,9 +133,22 @@ class AriGateway:
         ]
         return {**endpoint, "channel_ids": mine}
 
+    async def _endpoints(self, call: AriCall) -> AriAnswer:
+        """One endpoint, or a technology's, across every node: only the app's own channels on them."""
+        answers = await self._sender.gather_json(call)
+        if not answers:
+            return await self._first_answer(call)  # Asterisk's own 404 for an unknown endpoint
+        if isinstance(answers[0], dict):
+            merged = merge_application([a for a in answers if isinstance(a, dict)])
+            return AriAnswer.json(200, await self._endpoint_view(call.app, merged))
+        endpoints = merge_lists("/endpoints", [a for a in answers if isinstance(a, list)])
+        return AriAnswer.json(200, [await self._endpoint_view(call.app, e) for e in endpoints])
+
     async def _application(self, call: AriCall) -> AriAnswer:
         if call.path_params.get("applicationName") != call.app:
             raise ResourceNotFound("Application not found")
+        if call.op.nickname in SUBSCRIPTIONS:
+            return await self._sources.subscription(call)
         if call.op.method != "GET":
             return await self._subscription(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
@@ -140,6 +177,15 @@ class AriGateway:
         return await self._sender.send(node, call) if node is not None else await self._all(call)
 
     async def _any(self, call: AriCall) -> AriAnswer:
+        if (call.op.resource, call.op.nickname) in _NODE_WIDE_READS:
+            raise AdminOnly(f"{call.op.path} describes the node itself: it is for operators only")
+        if call.op.resource == "endpoints":
+            return await self._endpoints(call)
+        if call.op.nickname == "userEvent":
+            return await self._sources.user_event(call) or await self._first_answer(call)
+        return await self._first_answer(call)
+
+    async def _first_answer(self, call: AriCall) -> AriAnswer:
         for node in self._sender.healthy():
             try:
                 answer = await self._sender.send(node, call)

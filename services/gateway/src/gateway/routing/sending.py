@@ -8,9 +8,9 @@ import asyncio
 import logging
 from typing import Any, NoReturn
 
-from ariscale_common.ari import AriError
+from ariscale_common.ari import AriError, AriTimeout
 from gateway.bridging.cross_node import CrossNodeBridges
-from gateway.exceptions import BridgeMoving, ResourceNotFound
+from gateway.exceptions import BridgeMoving, NodeTimedOut, ResourceNotFound
 from gateway.locate import Locator
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, OwnershipStore
@@ -39,9 +39,16 @@ class Sender:
         self._bridges = bridges
 
     async def send(self, node: Node, call: AriCall) -> AriAnswer:
-        response = await self.nodes.client(node).send(
-            call.op.method, call.path, call.query, call.body, call.content_type
-        )
+        """The node's answer; 504 naming the node when it is too slow (never taken for "gone")."""
+        try:
+            response = await self.nodes.client(node).send(
+                call.op.method, call.path, call.query, call.body, call.content_type
+            )
+        except AriTimeout:
+            raise NodeTimedOut(
+                f"node {node.node_id} did not answer {call.op.method} {call.path} in time",
+                {"node": node.node_id},
+            ) from None
         return AriAnswer.of(response)
 
     async def send_or_forget(self, node: Node, call: AriCall, kind: Kind, resource_id: str) -> AriAnswer:

@@ -23,6 +23,10 @@ class Param:
     data_type: str
     required: bool
     description: str = ""
+    allow_multiple: bool = False  # comma-separated in a query, an array in a JSON body
+    allowed: tuple[str, ...] = ()  # allowableValues LIST
+    minimum: float | None = None  # allowableValues RANGE
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ def _operation(resource: str, path: str, op: dict[str, Any]) -> Operation:
             data_type=p.get("dataType", "string"),
             required=bool(p.get("required", False)),
             description=p.get("description", ""),
+            allow_multiple=bool(p.get("allowMultiple", False)),
+            **_allowable(p.get("allowableValues")),
         )
         for p in op.get("parameters", [])
     )
@@ -91,6 +97,14 @@ def _operation(resource: str, path: str, op: dict[str, Any]) -> Operation:
         response_class=op.get("responseClass", "void"),
         websocket=op.get("upgrade") == "websocket",
     )
+
+
+def _allowable(allowable: dict[str, Any] | None) -> dict[str, Any]:
+    if not allowable:
+        return {}
+    if allowable.get("valueType") == "LIST":
+        return {"allowed": tuple(str(v) for v in allowable.get("values", []))}
+    return {"minimum": allowable.get("min"), "maximum": allowable.get("max")}
 
 
 def document_for(resource: str, base_path: str) -> dict[str, Any]:

@@ -1,0 +1,55 @@
+"""Requests naming event sources go to the nodes that hold them.
+
+Asterisk only knows its own channels and bridges: ``subscribe``/``unsubscribe`` send each channel
+or bridge source to its owner node (other sources, e.g. devices, to every node), and a user event
+goes to the node of its channel or bridge source. Sent everywhere, they would fail on the nodes
+without the resource (422) while taking effect on the one with it.
+"""
+
+import asyncio
+from collections import defaultdict
+
+from gateway.ownership import Kind
+from gateway.routing.listing import merge_application
+from gateway.routing.messages import AriAnswer, AriCall
+from gateway.routing.references import sources
+from gateway.routing.sending import Sender
+
+_ON_OWNER = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
+SUBSCRIPTIONS = ("subscribe", "unsubscribe")
+
+
+class EventSourceRequests:
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+
+    async def subscription(self, call: AriCall) -> AriAnswer:
+        """(Un)subscribe each source on the node(s) holding it; the app's merged state."""
+        by_node = await self._by_node(call)
+        everywhere = by_node.pop(None, [])
+        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in self._sender.healthy()}
+        calls = [
+            self._sender.send(node, call.with_params(("eventSource",), [("eventSource", ",".join(found))]))
+            for node in self._sender.healthy()
+            if (found := targets[node.node_id])
+        ]
+        answers = await asyncio.gather(*calls)
+        failed = next((a for a in answers if not a.ok), None)
+        if failed is not None or not answers:
+            return failed or AriAnswer.json(400, {"message": "eventSource is required"})
+        return AriAnswer.json(answers[0].status, merge_application([a.decoded() for a in answers]))
+
+    async def user_event(self, call: AriCall) -> AriAnswer | None:
+        """A user event on the node of its channel or bridge source; None when it has none."""
+        by_node = await self._by_node(call)
+        node_id = next((n for n in by_node if n is not None), None)
+        node = self._sender.live_node(node_id) if node_id else None
+        return await self._sender.send(node, call) if node is not None else None
+
+    async def _by_node(self, call: AriCall) -> dict[str | None, list[str]]:
+        grouped: dict[str | None, list[str]] = defaultdict(list)
+        for scheme, resource in sources(call):
+            kind = _ON_OWNER.get(scheme)
+            owner = await self._sender.locator.owner(kind, resource) if kind else None
+            grouped[owner.node if owner else None].append(f"{scheme}:{resource}")
+        return grouped

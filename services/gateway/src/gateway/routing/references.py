@@ -1,0 +1,81 @@
+"""Resources an app names as an argument (an event source, a device, a channel to claim) must be
+its own: a subscription to another app's call, or a user event with another app's channel as
+its source, would hand the app that call's events and snapshots.
+
+* ``channel:<id>`` and ``bridge:<id>`` sources: the app's own channels and bridges only.
+* ``endpoint:<tech>/<resource>``: refused, an endpoint is shared by every app's calls (an app
+  lists its endpoints' own channels with ``GET /endpoints``).
+* ``deviceState:<name>`` and ``/deviceStates/<name>``: ``Stasis:`` devices are namespaced per app,
+  ``Stasis:<app>:<name>``; another app's namespace does not exist for it.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gateway.exceptions import NotYourResource, ResourceNotFound
+from gateway.ownership import Kind, Owner
+from gateway.routing.messages import AriCall
+
+STASIS_DEVICE = "stasis:"
+_SOURCE_PARAMS = ("eventSource", "source")
+_SOURCE_KINDS = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
+
+OwnerLookup = Callable[[Kind, str], Awaitable[Owner | None]]
+
+
+def device_namespace(app: str) -> str:
+    return f"Stasis:{app}:"
+
+
+def is_own_device(app: str, device: str) -> bool:
+    """Whether ``device`` may be seen or changed by ``app`` (other technologies are not ours to police)."""
+    if not device.lower().startswith(STASIS_DEVICE):
+        return True
+    return device.lower().startswith(device_namespace(app).lower())
+
+
+def sources(call: AriCall) -> list[tuple[str, str]]:
+    """The ``(scheme, id)`` event sources a call names (subscribe, unsubscribe, user events)."""
+    found = []
+    for name in _SOURCE_PARAMS:
+        if any(p.name == name for p in call.op.params):
+            for source in call.params.values(name):
+                scheme, _, resource = source.partition(":")
+                found.append((scheme, resource))
+    return found
+
+
+async def check_references(call: AriCall, owner_of: OwnerLookup) -> None:
+    """403/404 when ``call`` names another app's resource (see the module's rules)."""
+    for scheme, resource in sources(call):
+        kind = _SOURCE_KINDS.get(scheme)
+        if kind is not None:
+            owner = await owner_of(kind, resource)
+            if owner is None or owner.app != call.app:
+                raise NotYourResource(f"event source {scheme}:{resource} is not one of the app's")
+        elif scheme == "endpoint":
+            raise NotYourResource("endpoints are shared by every app: an app cannot take their events")
+        elif scheme == "deviceState" and not is_own_device(call.app, resource):
+            raise NotYourResource(
+                f"device {resource!r}: an app's devices are named {device_namespace(call.app)}…"
+            )
+    if call.op.nickname == "claimChannel":
+        channel = call.query_value("channelId") or ""
+        owner = await owner_of(Kind.CHANNEL, channel)
+        if owner is None or owner.app != call.app:
+            raise ResourceNotFound("Channel not found")
+    device = call.path_params.get("deviceName")
+    if device is not None and not is_own_device(call.app, device):
+        if call.op.method == "PUT":
+            raise NotYourResource(
+                f"device {device!r}: an app's devices are named {device_namespace(call.app)}…"
+            )
+        raise ResourceNotFound("Device not found")
+
+
+def _foreign_device(app: str, device: str) -> NotYourResource:
+    return NotYourResource(f"device {device!r}: this app's Stasis devices are named {device_namespace(app)}…")
+
+
+def own_devices(app: str, devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in devices if is_own_device(app, str(d.get("name", "")))]
