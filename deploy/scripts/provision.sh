@@ -55,6 +55,9 @@ host_pkgs=(kamailio kamailio-extra-modules sip-tester sox debootstrap ca-certifi
   prometheus chromium fonts-dejavu-core)  # prometheus: make up; chromium: the dashboard and /docs tests
 port_open 6379 || host_pkgs+=(redis-server)
 port_open 5672 || host_pkgs+=(rabbitmq-server)
+# Node.js runs npm's ARI client in the compatibility tests; a machine that has its own node keeps it.
+command -v node >/dev/null || host_pkgs+=(nodejs)
+command -v npm >/dev/null || host_pkgs+=(npm)
 install_host_packages "${host_pkgs[@]}"
 
 # Redis and RabbitMQ missing: start them as the machine's own (daemons that outlive make down

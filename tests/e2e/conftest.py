@@ -23,7 +23,7 @@ import redis
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
 from tests.support.ari import AppEvents
-from tests.support.cluster_apps import ClusterApps
+from tests.support.cluster_apps import ClusterApps, FreshApp
 from tests.support.gateway import accepts_app
 from tests.support.markers import mark_folder
 from tests.support.node_agent import served
@@ -222,6 +222,18 @@ async def cluster_apps(cluster: Cluster) -> AsyncIterator[ClusterApps]:
         yield apps
     finally:
         await apps.aclose()
+
+
+@pytest.fixture
+def fresh_app(
+    cluster_apps: ClusterApps,
+    app_name: str,
+    extension: str,
+    node_aris: dict[str, str],
+    ari_auth: tuple[str, str],
+) -> FreshApp:
+    """A fresh app name and number, registered only when the test says so (deleted after it)."""
+    return FreshApp(app_name, extension, cluster_apps, node_aris, ari_auth)
 
 
 # -- the conference app (conf_app registers itself as app "conf") -------------------------------

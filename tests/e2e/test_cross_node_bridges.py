@@ -13,7 +13,7 @@ from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
 from tests.support.audio import band_energy, make_tone, peak_frequency, record, record_what_is_heard
 from tests.support.callers import callers, node_of
-from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import second_gateway
 from tests.support.waiting import until
 
 
@@ -150,35 +150,28 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
     nodes: dict[str, httpx.AsyncClient],
     registered_app: RegisteredApp,
 ) -> None:
-    second_url = start_extra_gateway(cluster, cluster.spec.port_base + 91)
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"{second_url}/ari", auth=registered_app.auth, timeout=30
-        ) as gw2:
-            await until(lambda: accepts_app(gw2), message="second gateway accepts the app")
-            created = [
-                await gw.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": registered_app.name})
-                for _ in range(20)
-            ]
-            channel_ids = [r.json()["id"] for r in created]
-            assert set(Counter(node_of(c) for c in channel_ids)) == {"n1", "n2"}
-            bridge_id = await new_bridge(gw)
-            answers = await asyncio.gather(
-                *(
-                    (gw if i % 2 else gw2).post(
-                        f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id}
-                    )
-                    for i, channel_id in enumerate(channel_ids)
+    async with second_gateway(cluster, cluster.spec.port_base + 91, registered_app.auth, timeout=30) as gw2:
+        created = [
+            await gw.post("/channels/create", params={"endpoint": BLACK_HOLE, "app": registered_app.name})
+            for _ in range(20)
+        ]
+        channel_ids = [r.json()["id"] for r in created]
+        assert set(Counter(node_of(c) for c in channel_ids)) == {"n1", "n2"}
+        bridge_id = await new_bridge(gw)
+        answers = await asyncio.gather(
+            *(
+                (gw if i % 2 else gw2).post(
+                    f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id}
                 )
+                for i, channel_id in enumerate(channel_ids)
             )
-            assert [a.status_code for a in answers] == [204] * 20, [
-                a.text for a in answers if a.status_code != 204
-            ]
-            assert sorted((await gw2.get(f"/bridges/{bridge_id}")).json()["channels"]) == sorted(channel_ids)
-            assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}
-            assert (await gw2.delete(f"/bridges/{bridge_id}")).status_code == 204
-            for channel_id in channel_ids:
-                assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
-    finally:
-        stop_extra_gateway(cluster)
+        )
+        assert [a.status_code for a in answers] == [204] * 20, [
+            a.text for a in answers if a.status_code != 204
+        ]
+        assert sorted((await gw2.get(f"/bridges/{bridge_id}")).json()["channels"]) == sorted(channel_ids)
+        assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}
+        assert (await gw2.delete(f"/bridges/{bridge_id}")).status_code == 204
+        for channel_id in channel_ids:
+            assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
     await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")

@@ -9,6 +9,9 @@
 Each test restores the killed node (``cluster.up()``) and checks every node is empty at the end.
 """
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,27 +33,22 @@ async def test_member_node_killed_its_members_leave_the_bridge(
     cluster: Cluster, gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_events: AppEvents,
     sip_edge: str, registered_app: RegisteredApp,
 ) -> None:  # fmt: skip
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        bridge_id, home = await bridge_on_both_nodes(gw, nodes, group)
-        member_node = next(n for n in nodes if n != home)
-        dead = ids_on(group, member_node)
-        survivors = ids_on(group, home)
+    async with bridged_callers(cluster, gw, nodes, sip_edge, registered_app.extension) as split:
+        group, bridge_id, home, member_node = split.group, split.bridge_id, split.home, split.other
+        dead, survivors = split.members[member_node], split.members[home]
         # Two more calls, in no bridge (the edge alternates: one per node).
         lonely = [c["id"] for c in await group.call(2, hold_ms=HOLD_MS) if node_of(c["id"]) == member_node]
-        try:
-            await kill_and_see_members_leave(cluster, member_node, app_events, bridge_id, dead)
-            await until(lambda: ended(app_events, lonely), timeout=DETECTION_S,
-                        message=f"the app told that {lonely}, in no bridge, ended with the node")  # fmt: skip
-            assert not left_events(app_events, bridge_id, survivors), "survivors stay in the bridge"
-            assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == survivors
-            survivor_aris = {home: nodes[home]}
-            await until(lambda: no_legs(survivor_aris), message=f"no link leg left on home node {home}")
-            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-            for channel_id in ids_on(group, home):  # the survivors, and the lonely call there
-                await group.hang_up(channel_id)
-            await until(lambda: empty(survivor_aris), message=f"home node {home} empty")
-        finally:
-            cluster.up()
+        await kill_and_see_members_leave(cluster, member_node, app_events, bridge_id, dead)
+        await until(lambda: ended(app_events, lonely), timeout=DETECTION_S,
+                    message=f"the app told that {lonely}, in no bridge, ended with the node")  # fmt: skip
+        assert not left_events(app_events, bridge_id, survivors), "survivors stay in the bridge"
+        assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == survivors
+        survivor_aris = {home: nodes[home]}
+        await until(lambda: no_legs(survivor_aris), message=f"no link leg left on home node {home}")
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+        for channel_id in ids_on(group, home):  # the survivors, and the lonely call there
+            await group.hang_up(channel_id)
+        await until(lambda: empty(survivor_aris), message=f"home node {home} empty")
     await until(lambda: empty(nodes), timeout=30, message="every node empty, the restored one too")
 
 
@@ -58,43 +56,68 @@ async def test_home_node_killed_the_bridge_moves_to_a_survivor_under_the_same_id
     cluster: Cluster, gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_events: AppEvents,
     sip_edge: str, registered_app: RegisteredApp,
 ) -> None:  # fmt: skip
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        bridge_id, home = await bridge_on_both_nodes(gw, nodes, group)
-        survivor = next(n for n in nodes if n != home)
-        dead = ids_on(group, home)
-        survivors = ids_on(group, survivor)
-        try:
-            await kill_and_see_members_leave(cluster, home, app_events, bridge_id, dead)
+    async with bridged_callers(cluster, gw, nodes, sip_edge, registered_app.extension) as split:
+        bridge_id, home, survivor = split.bridge_id, split.home, split.other
+        await kill_and_see_members_leave(cluster, home, app_events, bridge_id, split.members[home])
+        survivors = split.members[survivor]
 
-            async def rehomed() -> bool:
-                answer = await gw.get(f"/bridges/{bridge_id}")
-                return answer.status_code == 200 and sorted(answer.json()["channels"]) == survivors
+        async def rehomed() -> bool:
+            answer = await gw.get(f"/bridges/{bridge_id}")
+            return answer.status_code == 200 and sorted(answer.json()["channels"]) == survivors
 
-            await until(rehomed, timeout=DETECTION_S, message=f"bridge {bridge_id} re-homed with {survivors}")
-            own = (await nodes[survivor].get(f"/bridges/{bridge_id}")).json()
-            assert sorted(own["channels"]) == survivors, "the members sit in the bridge itself, no leg"
-            assert [b["id"] for b in (await nodes[survivor].get("/bridges")).json()] == [bridge_id]
-            assert await legs_per_node({survivor: nodes[survivor]}) == {survivor: 0}
-            assert [b["id"] for b in (await gw.get("/bridges")).json()] == [bridge_id]
+        await until(rehomed, timeout=DETECTION_S, message=f"bridge {bridge_id} re-homed with {survivors}")
+        own = (await nodes[survivor].get(f"/bridges/{bridge_id}")).json()
+        assert sorted(own["channels"]) == survivors, "the members sit in the bridge itself, no leg"
+        assert [b["id"] for b in (await nodes[survivor].get("/bridges")).json()] == [bridge_id]
+        assert await legs_per_node({survivor: nodes[survivor]}) == {survivor: 0}
+        assert [b["id"] for b in (await gw.get("/bridges")).json()] == [bridge_id]
 
-            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-            for channel_id in survivors:
-                await group.hang_up(channel_id)
-            await until(lambda: empty({survivor: nodes[survivor]}), message=f"node {survivor} empty")
-            # Each node's events reach the app in order: the moves would have come before these.
-            await until(lambda: told_left(app_events, bridge_id, survivors, ("StasisEnd",)),
-                        message="the survivors' hang-ups reached the app")  # fmt: skip
-            for kind in ("ChannelEnteredBridge", "ChannelLeftBridge"):
-                seen = sorted(e["channel"]["id"] for e in app_events.of_type(kind))
-                assert [c for c in seen if c in survivors] == survivors, (
-                    f"the re-homing's moves are hidden: {kind}"
-                )
-        finally:
-            cluster.up()
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+        for channel_id in survivors:
+            await split.group.hang_up(channel_id)
+        await until(lambda: empty({survivor: nodes[survivor]}), message=f"node {survivor} empty")
+        # Each node's events reach the app in order: the moves would have come before these.
+        await until(lambda: told_left(app_events, bridge_id, survivors, ("StasisEnd",)),
+                    message="the survivors' hang-ups reached the app")  # fmt: skip
+        for kind in ("ChannelEnteredBridge", "ChannelLeftBridge"):
+            seen = sorted(e["channel"]["id"] for e in app_events.of_type(kind))
+            assert [c for c in seen if c in survivors] == survivors, (
+                f"the re-homing's moves are hidden: {kind}"
+            )
     await until(lambda: empty(nodes), timeout=30, message="every node empty, the restored one too")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitBridge:
+    """One bridge with callers on both nodes: its home node, the other node, who sits where."""
+
+    group: Callers
+    bridge_id: str
+    home: str
+    other: str
+    members: dict[str, list[str]]  # node -> its callers in the bridge, sorted
+
+
+@contextlib.asynccontextmanager
+async def bridged_callers(
+    cluster: Cluster,
+    gw: httpx.AsyncClient,
+    nodes: dict[str, httpx.AsyncClient],
+    sip_edge: str,
+    extension: str,
+) -> AsyncIterator[SplitBridge]:
+    """Four callers in one bridge over both nodes; whatever the test kills is restored after."""
+    async with callers(gw, sip_edge, extension) as group:
+        bridge_id, home = await bridge_on_both_nodes(gw, nodes, group)
+        try:
+            other = next(n for n in nodes if n != home)
+            members = {node: ids_on(group, node) for node in (home, other)}
+            yield SplitBridge(group, bridge_id, home, other, members)
+        finally:
+            cluster.up()
 
 
 async def bridge_on_both_nodes(

@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import accepts_app, second_gateway
 from tests.support.waiting import until
 
 
@@ -128,27 +128,20 @@ async def test_two_gateways_create_one_bridge_for_one_id(
     node_aris: dict[str, str],
     ari_auth: tuple[str, str],
 ) -> None:
-    second_url = start_extra_gateway(cluster, cluster.spec.port_base + 90)
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"{second_url}/ari", auth=registered_app.auth, timeout=10
-        ) as gw2:
-            await until(lambda: accepts_app(gw2), message="second gateway accepts the app")
-            for round_ in range(10):
-                bridge_id = f"{registered_app.name}-conf-{round_}"
-                answers = await asyncio.gather(
-                    *(g.post(f"/bridges/{bridge_id}", params={"type": "mixing"}) for g in (gw, gw2, gw, gw2))
-                )
-                # As on one Asterisk: the first creation wins, the others hear 409 (already exists).
-                statuses = sorted(a.status_code for a in answers)
-                assert statuses[0] == 200 and set(statuses) <= {200, 409}, [a.text for a in answers]
-                holders = await nodes_holding_bridge(node_aris, ari_auth, bridge_id)
-                assert len(holders) == 1, (bridge_id, holders)
-                # either gateway reaches it, wherever it was created
-                assert (await gw2.get(f"/bridges/{bridge_id}")).status_code == 200
-                assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    finally:
-        stop_extra_gateway(cluster)
+    async with second_gateway(cluster, cluster.spec.port_base + 90, registered_app.auth, timeout=10) as gw2:
+        for round_ in range(10):
+            bridge_id = f"{registered_app.name}-conf-{round_}"
+            answers = await asyncio.gather(
+                *(g.post(f"/bridges/{bridge_id}", params={"type": "mixing"}) for g in (gw, gw2, gw, gw2))
+            )
+            # As on one Asterisk: the first creation wins, the others hear 409 (already exists).
+            statuses = sorted(a.status_code for a in answers)
+            assert statuses[0] == 200 and set(statuses) <= {200, 409}, [a.text for a in answers]
+            holders = await nodes_holding_bridge(node_aris, ari_auth, bridge_id)
+            assert len(holders) == 1, (bridge_id, holders)
+            # either gateway reaches it, wherever it was created
+            assert (await gw2.get(f"/bridges/{bridge_id}")).status_code == 200
+            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
 async def nodes_holding_bridge(node_aris: dict[str, str], auth: tuple[str, str], bridge_id: str) -> list[str]:

@@ -7,34 +7,29 @@ from functools import partial
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.support.answering import answering_from_bus
-from tests.support.cluster_apps import ClusterApps
-from tests.support.node_agent import forgotten, served
+from tests.support.cluster_apps import FreshApp
+from tests.support.node_agent import forgotten
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
 
 
 async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
-    cluster: Cluster,
-    cluster_apps: ClusterApps,
-    node_aris: dict[str, str],
-    ari_auth: tuple[str, str],
-    sip_edge: str,
-    app_name: str,
-    extension: str,
+    cluster: Cluster, fresh_app: FreshApp, sip_edge: str
 ) -> None:
+    app_name, node_aris, ari_auth = fresh_app.name, fresh_app.node_aris, fresh_app.ari_auth
     with BusTap(cluster.spec.amqp_url, [app_binding(app_name)]).running() as tap:
         started = time.monotonic()
-        await cluster_apps.put(app_name, [extension])
-        for node_id, ari_url in node_aris.items():
+        await fresh_app.put()
+        for node_id in node_aris:
             left = 2.0 - (time.monotonic() - started)
             await until(
-                partial(served, ari_url, ari_auth, app_name, extension),
+                fresh_app.served_by(node_id),
                 timeout=max(left, 0.0), interval=0.05, message=f"{app_name} served by {node_id} within 2 s",
             )  # fmt: skip
 
         async with answering_from_bus(tap, node_aris, ari_auth):
-            result = await place_calls(sip_edge, extension, calls=4, rate=10, hold_ms=300)
+            result = await place_calls(sip_edge, fresh_app.extension, calls=4, rate=10, hold_ms=300)
             await until(lambda: len(tap.events("StasisEnd")) == 4, message="4 StasisEnd on the bus")
 
     assert result.successful == 4, result.output[-2000:]
@@ -44,7 +39,7 @@ async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
     for start in starts:
         node_id = start.event["channel"]["id"].split("-")[0]  # systemname prefixes channel ids
         assert start.routing_key == stasis_routing_key(app_name, node_id, "StasisStart")
-        assert start.event["channel"]["dialplan"]["exten"] == extension
+        assert start.event["channel"]["dialplan"]["exten"] == fresh_app.extension
         nodes.add(node_id)
     assert nodes == set(node_aris), "Kamailio spreads 4 calls over both nodes"
     # Body as Asterisk sent it; headers say where it came from.
@@ -52,24 +47,18 @@ async def test_new_app_is_served_by_every_node_and_its_events_reach_the_bus(
 
 
 async def test_deleted_app_is_refused_everywhere_and_its_events_stop(
-    cluster: Cluster,
-    cluster_apps: ClusterApps,
-    node_aris: dict[str, str],
-    ari_auth: tuple[str, str],
-    sip_edge: str,
-    app_name: str,
-    extension: str,
+    cluster: Cluster, fresh_app: FreshApp, sip_edge: str
 ) -> None:
-    control_app, control_extension = f"{app_name}c", f"{extension}1"
-    await cluster_apps.put(app_name, [extension])
-    await cluster_apps.put(control_app, [control_extension])
-    for ari_url in node_aris.values():
-        await until(partial(served, ari_url, ari_auth, app_name, extension))
-        await until(partial(served, ari_url, ari_auth, control_app, control_extension))
+    app_name, extension = fresh_app.name, fresh_app.extension
+    node_aris, ari_auth = fresh_app.node_aris, fresh_app.ari_auth
+    control = FreshApp(f"{app_name}c", f"{extension}1", fresh_app.apps, node_aris, ari_auth)
+    control_app, control_extension = control.name, control.extension
+    await fresh_app.put_and_wait_served()
+    await control.put_and_wait_served()
 
     bindings = [app_binding(app_name), app_binding(control_app)]
     with BusTap(cluster.spec.amqp_url, bindings).running() as tap:
-        await cluster_apps.delete(app_name)
+        await fresh_app.apps.delete(app_name)
         for node_id, ari_url in node_aris.items():
             await until(
                 partial(forgotten, ari_url, ari_auth, app_name, extension),

@@ -9,8 +9,8 @@ from functools import partial
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.support.answering import answering_from_bus
-from tests.support.cluster_apps import ClusterApps
-from tests.support.node_agent import link_state, served
+from tests.support.cluster_apps import ClusterApps, FreshApp
+from tests.support.node_agent import link_state
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
@@ -23,17 +23,11 @@ async def check_is(cluster_apps: ClusterApps, node_id: str, status: str) -> bool
 
 
 async def test_killed_asterisk_goes_critical_and_comes_back_by_itself(
-    restores_cluster: Cluster,
-    cluster_apps: ClusterApps,
-    node_aris: dict[str, str],
-    ari_auth: tuple[str, str],
-    app_name: str,
-    extension: str,
+    restores_cluster: Cluster, fresh_app: FreshApp
 ) -> None:
-    cluster = restores_cluster
-    await cluster_apps.put(app_name, [extension])
-    for ari_url in node_aris.values():
-        await until(partial(served, ari_url, ari_auth, app_name, extension))
+    cluster, cluster_apps = restores_cluster, fresh_app.apps
+    app_name, node_aris, ari_auth = fresh_app.name, fresh_app.node_aris, fresh_app.ari_auth
+    await fresh_app.put_and_wait_served()
     await until(partial(check_is, cluster_apps, NODE, "passing"), message=f"{NODE} passing")
     node = next(n for n in cluster.spec.nodes if n.node_id == NODE)
     agent_url = f"http://127.0.0.1:{node.agent_port}"
@@ -48,7 +42,7 @@ async def test_killed_asterisk_goes_critical_and_comes_back_by_itself(
     await asyncio.to_thread(cluster.up)  # restarts what is unhealthy: only the killed Asterisk
     restarted = time.monotonic()
     await until(
-        partial(served, node_aris[NODE], ari_auth, app_name, extension),
+        fresh_app.served_by(NODE),
         timeout=10, interval=0.05, message=f"{app_name} served again by {NODE}",
     )  # fmt: skip
     resubscribed_after = time.monotonic() - restarted
@@ -58,7 +52,7 @@ async def test_killed_asterisk_goes_critical_and_comes_back_by_itself(
 
     with BusTap(cluster.spec.amqp_url, [app_binding(app_name)]).running() as tap:
         async with answering_from_bus(tap, node_aris, ari_auth):
-            result = await place_calls(node.sip_address, extension, calls=2, rate=10, hold_ms=200)
+            result = await place_calls(node.sip_address, fresh_app.extension, calls=2, rate=10, hold_ms=200)
             await until(lambda: len(tap.events("StasisEnd")) == 2, message="2 StasisEnd on the bus")
     assert result.successful == 2, result.output[-2000:]
     assert [e.routing_key for e in tap.events("StasisStart")] == [

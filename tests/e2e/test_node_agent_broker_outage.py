@@ -17,8 +17,8 @@ from ariscale_cluster.backing import port_open
 from ariscale_cluster.processes import ProcessTable
 from ariscale_common.bus import app_node_binding
 from tests.support.answering import answering_over_rest
-from tests.support.cluster_apps import ClusterApps
-from tests.support.node_agent import agent_health, link_state, served
+from tests.support.cluster_apps import FreshApp
+from tests.support.node_agent import agent_health, link_state
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusEvent, BusTap
 from tests.support.waiting import until
@@ -125,19 +125,17 @@ async def flushed(agent_url: str) -> bool:
 
 
 async def test_events_published_during_a_broker_outage_all_arrive_in_order(
-    cluster: Cluster,
-    own_broker: OwnBroker,
-    own_agent: str,
-    cluster_apps: ClusterApps,
-    node_aris: dict[str, str],
-    ari_auth: tuple[str, str],
-    app_name: str,
-    extension: str,
+    cluster: Cluster, own_broker: OwnBroker, own_agent: str, fresh_app: FreshApp
 ) -> None:
+    app_name, extension, node_aris, ari_auth = (
+        fresh_app.name,
+        fresh_app.extension,
+        fresh_app.node_aris,
+        fresh_app.ari_auth,
+    )
     node = next(n for n in cluster.spec.nodes if n.node_id == NODE)
     await until(partial(link_is, own_agent, "amqp", "up"), message="own agent publishing")
-    await cluster_apps.put(app_name, [extension])
-    await until(partial(served, node_aris[NODE], ari_auth, app_name, extension), message="app served")
+    await fresh_app.put_and_wait_served(NODE)
 
     tap = BusTap(own_broker.url, [app_node_binding(app_name, NODE)], queue=f"outage-{app_name}", durable=True)
     with tap.running():

@@ -49,11 +49,9 @@ async def test_app_registered_once_is_served_by_every_node_within_2_s(
 
 
 async def test_killed_node_goes_critical_gets_no_calls_and_comes_back(
-    cluster: Cluster, registry: httpx.AsyncClient, registered_app: RegisteredApp,
-    node_aris: dict[str, str], ari_auth: tuple[str, str],
-) -> None:  # fmt: skip
-    for ari_url in node_aris.values():
-        await until(partial(served, ari_url, ari_auth, registered_app.name, registered_app.extension))
+    cluster: Cluster, registry: httpx.AsyncClient, registered_app: RegisteredApp, ari_auth: tuple[str, str]
+) -> None:
+    """``registered_app`` is served by every node before the test starts."""
     n2 = cluster.spec.nodes[1]
     try:
         killed_at = time.monotonic()
@@ -80,11 +78,8 @@ async def test_killed_node_goes_critical_gets_no_calls_and_comes_back(
 
 
 async def test_drained_node_gets_no_new_calls(
-    cluster: Cluster, registry: httpx.AsyncClient, registered_app: RegisteredApp,
-    node_aris: dict[str, str], ari_auth: tuple[str, str],
-) -> None:  # fmt: skip
-    for ari_url in node_aris.values():
-        await until(partial(served, ari_url, ari_auth, registered_app.name, registered_app.extension))
+    cluster: Cluster, registry: httpx.AsyncClient, registered_app: RegisteredApp
+) -> None:
     drained = await registry.post("/nodes/n1/drain")
     assert drained.status_code == 200 and drained.json()["drained"] is True
     try:

@@ -13,7 +13,7 @@ import pytest
 from app_sdk import Application, CallContext, Config
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import RegisteredApp
-from tests.support.audio import band_energy, make_tone, record_what_is_heard
+from tests.support.audio import band_energy, record_what_is_heard
 from tests.support.conference import (
     CONFERENCE,
     conference_members,
@@ -22,6 +22,7 @@ from tests.support.conference import (
     has_count,
     healthy,
     in_conference,
+    two_tone_callers,
 )
 from tests.support.sipp import SippResult, place_calls
 from tests.support.waiting import until
@@ -69,12 +70,7 @@ async def test_conference_api_lists_mutes_and_kicks(
     await until(lambda: healthy(conf_api), timeout=20, message="conf_app healthy")
     await until(lambda: connected(conf_api), timeout=20, message="conf_app connected to the gateway")
     tones = tmp_path_factory.mktemp("conf-tones")
-    low, high = make_tone(tones / "tone-1000.ulaw", 1000), make_tone(tones / "tone-1500.ulaw", 1500)
-    first = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=low, hold_ms=60000, timeout=90))
-    await until(lambda: has_count(conf_api, 1), timeout=20, message="first caller in")
-    second = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=high, hold_ms=60000, timeout=90))
-    try:
-        await until(lambda: has_count(conf_api, 2), timeout=20, message="second caller in")
+    async with two_tone_callers(conf_api, conf_gw, sip_edge, tones) as (_, second):
         conference = (await conf_api.get("/conferences/conf")).json()
         by_caller = {p["caller_id"]: p for p in conference["participants"]}
         assert set(by_caller) == {"tone-1000", "tone-1500"}
@@ -104,9 +100,6 @@ async def test_conference_api_lists_mutes_and_kicks(
             assert response.status_code == 404 and response.json()["error"] == "no-such-conference"
         unknown = await conf_api.post("/conferences/conf/participants/n1-0.0/mute")
         assert unknown.status_code == 404 and unknown.json()["error"] == "no-such-participant"
-    finally:
-        await hang_up_all(conf_gw)
-        await asyncio.gather(first, second, return_exceptions=True)
 
 
 class Probe(Application):

@@ -5,11 +5,16 @@ Apps go through the registry, not straight into KV: the registry re-syncs KV fro
 (every 30 s) and would delete a key it does not know, in the middle of a test.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 
 from ariscale_common.discovery import NODE_SERVICE
+from tests.support.node_agent import served
+from tests.support.waiting import until
 
 
 class ClusterApps:
@@ -51,3 +56,27 @@ class ClusterApps:
             await self.delete(name)
         await self._consul.aclose()
         await self._registry.aclose()
+
+
+@dataclass(frozen=True)
+class FreshApp:
+    """A fresh app name and number on a cluster: registers it and says which nodes serve it."""
+
+    name: str
+    extension: str
+    apps: ClusterApps
+    node_aris: dict[str, str]
+    ari_auth: tuple[str, str]
+
+    async def put(self) -> None:
+        await self.apps.put(self.name, [self.extension])
+
+    def served_by(self, node_id: str) -> Callable[[], Awaitable[bool]]:
+        """A check for :func:`until`: ``node_id`` has the app subscribed and routes its number."""
+        return partial(served, self.node_aris[node_id], self.ari_auth, self.name, self.extension)
+
+    async def put_and_wait_served(self, *node_ids: str) -> None:
+        """Register the app and wait until ``node_ids`` (default: every node) serve it."""
+        await self.put()
+        for node_id in node_ids or tuple(self.node_aris):
+            await until(self.served_by(node_id), message=f"{self.name} served by {node_id}")

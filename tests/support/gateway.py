@@ -1,10 +1,14 @@
 """The gateway from a test's side: is an app accepted yet; a second gateway process beside it."""
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import httpx
 
 from ariscale_cluster import Cluster
 from ariscale_cluster.cluster import http_ok, wait_until
 from ariscale_cluster.services import ServiceSpec, cluster_services, uvicorn_argv
+from tests.support.waiting import until
 
 
 def start_extra_gateway(
@@ -21,6 +25,20 @@ def start_extra_gateway(
 
 def stop_extra_gateway(cluster: Cluster, component: str = "gateway-2") -> None:
     cluster.procs.stop(component)
+
+
+@contextlib.asynccontextmanager
+async def second_gateway(
+    cluster: Cluster, port: int, auth: tuple[str, str], timeout: float
+) -> AsyncIterator[httpx.AsyncClient]:
+    """ARI through a second gateway on ``port``, once it accepts the app ``auth`` names; stopped after."""
+    url = start_extra_gateway(cluster, port)
+    try:
+        async with httpx.AsyncClient(base_url=f"{url}/ari", auth=auth, timeout=timeout) as client:
+            await until(lambda: accepts_app(client), message="second gateway accepts the app")
+            yield client
+    finally:
+        stop_extra_gateway(cluster)
 
 
 async def accepts_app(client: httpx.AsyncClient, path: str = "/channels") -> bool:

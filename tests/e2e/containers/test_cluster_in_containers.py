@@ -1,6 +1,5 @@
 """Smoke test of the containerised cluster: the same behaviour as natively, one container per process."""
 
-import asyncio
 import json
 import subprocess
 from functools import partial
@@ -12,12 +11,11 @@ from ariscale_cluster import Cluster, envfile
 from ariscale_cluster.containers import ContainerTable
 from ariscale_cluster.services import cluster_services
 from tests.e2e.conftest import RegisteredApp
-from tests.support.audio import band_energy, make_tone, record_what_is_heard
+from tests.support.audio import band_energy, record_what_is_heard
 from tests.support.callers import callers, node_of
-from tests.support.conference import CONFERENCE, connected, hang_up_all, has_count
+from tests.support.conference import connected, two_tone_callers
 from tests.support.node_agent import served
 from tests.support.sip_edge import calls_per_node, dispatch_set, health_is
-from tests.support.sipp import place_calls
 from tests.support.waiting import until
 
 # Processes of the machine in both runtimes: its own servers, reused, and Prometheus and the
@@ -75,21 +73,13 @@ async def test_conference_callers_on_both_nodes_hear_each_other(
     conf_api: httpx.AsyncClient, conf_gw: httpx.AsyncClient, sip_edge: str, tmp_path: Path
 ) -> None:
     await until(lambda: connected(conf_api), timeout=30, message="conf_app connected to the gateway")
-    low, high = make_tone(tmp_path / "tone-1000.ulaw", 1000), make_tone(tmp_path / "tone-1500.ulaw", 1500)
-    first = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=low, hold_ms=60000, timeout=90))
-    await until(lambda: has_count(conf_api, 1), timeout=20, message="first caller in")
-    second = asyncio.create_task(place_calls(sip_edge, CONFERENCE, tone=high, hold_ms=60000, timeout=90))
-    try:
-        await until(lambda: has_count(conf_api, 2), timeout=20, message="second caller in")
+    async with two_tone_callers(conf_api, conf_gw, sip_edge, tmp_path):
         participants = (await conf_api.get("/conferences/conf")).json()["participants"]
         by_caller = {p["caller_id"]: p for p in participants}
         # Two nodes in one bridge: a cross-node link leg carries the audio.
         assert {p["node"] for p in participants} == {"n1", "n2"}
         heard = await record_what_is_heard(conf_gw, by_caller["tone-1500"]["channel_id"], "conf")
         assert band_energy(heard, 1000) > 0.9, "the caller on one node hears the other node's tone"
-    finally:
-        await hang_up_all(conf_gw)
-        await asyncio.gather(first, second, return_exceptions=True)
 
 
 async def test_a_killed_node_container_leaves_the_edge_and_comes_back(

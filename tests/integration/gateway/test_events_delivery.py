@@ -112,28 +112,18 @@ async def _opened(stream: EventStream) -> bool:
     return True
 
 
-async def test_two_instances_share_calls_and_each_call_stays_on_one(
+@pytest.mark.parametrize("gateway_ids", [("g1", "g1"), ("g1", "g2")], ids=["one gateway", "two gateways"])
+async def test_instances_share_calls_and_each_call_stays_on_one(
     start_gateway: StartGateway,
     events_app: NewApp,
     bus_publisher: BusPublisher,
     live: LiveCount,
+    gateway_ids: tuple[str, str],
 ) -> None:
+    """Two instances of one app, on one gateway or on two, share the calls the same way."""
     app, password = events_app()
-    gateway = await start_gateway("g1")
-    async with streams(gateway.events_url(app, password), gateway.events_url(app, password)) as pair:
-        await until(lambda: live(app) == 2, message="2 live")
-        await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
-
-
-async def test_instances_on_two_gateways_share_calls_the_same_way(
-    start_gateway: StartGateway,
-    events_app: NewApp,
-    bus_publisher: BusPublisher,
-    live: LiveCount,
-) -> None:
-    app, password = events_app()
-    first, second = await start_gateway("g1"), await start_gateway("g2")
-    async with streams(first.events_url(app, password), second.events_url(app, password)) as pair:
+    gateways = {gateway_id: await start_gateway(gateway_id) for gateway_id in dict.fromkeys(gateway_ids)}
+    async with streams(*(gateways[g].events_url(app, password) for g in gateway_ids)) as pair:
         await until(lambda: live(app) == 2, message="2 live")
         await _twenty_calls_split_between(app, bus_publisher, pair[0].events, pair[1].events)
 
@@ -159,10 +149,7 @@ async def _twenty_calls_split_between(
 
 
 async def test_reconnect_within_grace_loses_nothing(
-    start_gateway: StartGateway,
-    events_app: NewApp,
-    bus_publisher: BusPublisher,
-    live: LiveCount,
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher, live: LiveCount
 ) -> None:
     app, password = events_app()
     gateway = await start_gateway("g1", hangup_grace_seconds=30)
@@ -179,10 +166,7 @@ async def test_reconnect_within_grace_loses_nothing(
 
 
 async def test_a_dropped_instance_s_calls_move_to_the_other(
-    start_gateway: StartGateway,
-    events_app: NewApp,
-    bus_publisher: BusPublisher,
-    live: LiveCount,
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher, live: LiveCount
 ) -> None:
     app, password = events_app()
     first, second = await start_gateway("g1"), await start_gateway("g2")

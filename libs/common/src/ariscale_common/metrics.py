@@ -10,7 +10,7 @@ Every service also exports its ``/health`` links as ``ariscale_link_up{link}``.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
@@ -49,6 +49,11 @@ def gauge(name: str, documentation: str, values: dict[tuple[str, ...], float], l
     for label_values, value in values.items():
         family.add_metric(list(label_values), value)
     return family
+
+
+def node_gauge(name: str, documentation: str, per_node: Mapping[str, float]) -> Metric:
+    """One gauge family labelled ``node``, from ``{node id: value}``."""
+    return gauge(name, documentation, {(node,): value for node, value in per_node.items()}, ["node"])
 
 
 def link_metrics(health: Health) -> Metric:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from prometheus_client.metrics_core import Metric
 
 from app_sdk.context import node_of
-from ariscale_common.metrics import add_sampler, gauge
+from ariscale_common.metrics import add_sampler, gauge, node_gauge
 from conf_app.conference import ConferenceApp
 
 
@@ -20,17 +20,13 @@ def conference_metrics(bridges: list[dict[str, object]]) -> list[Metric]:
         participants.update(nodes)
         conferences.update(set(nodes))
     return [
-        gauge(
+        node_gauge(
             "ariscale_conf_participants",
             "Callers in a conference, by the node their call is on.",
-            {(n,): v for n, v in participants.items()},
-            ["node"],
+            participants,
         ),
-        gauge(
-            "ariscale_conf_conferences",
-            "Conferences with at least one participant on the node.",
-            {(n,): v for n, v in conferences.items()},
-            ["node"],
+        node_gauge(
+            "ariscale_conf_conferences", "Conferences with at least one participant on the node.", conferences
         ),
         gauge("ariscale_conf_conferences_total", "Conferences open now.", {(): len(bridges)}, []),
     ]

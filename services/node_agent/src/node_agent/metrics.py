@@ -13,7 +13,7 @@ from prometheus_client.metrics_core import Metric
 
 from ariscale_common.ari import AriClient
 from ariscale_common.health import Health, LinkState
-from ariscale_common.metrics import add_sampler, gauge
+from ariscale_common.metrics import add_sampler, gauge, node_gauge
 
 if TYPE_CHECKING:  # the publisher imports this module for its histogram
     from node_agent.publisher import EventStats, Publisher
@@ -45,11 +45,10 @@ def event_metrics(node_id: str, stats: "EventStats") -> list[Metric]:
         counter.add_metric([node_id], getattr(stats, what))
         families.append(counter)
     families.append(
-        gauge(
+        node_gauge(
             "ariscale_agent_events_buffered",
             "Events waiting in the agent's buffer for RabbitMQ.",
-            {(node_id,): stats.buffered},
-            ["node"],
+            {node_id: stats.buffered},
         )
     )
     return families
@@ -75,8 +74,8 @@ async def node_load_metrics(node_id: str, ari: AriClient) -> Iterable[Metric]:
     channels = await ari.get("/channels")
     bridges = await ari.get("/bridges")
     return [
-        gauge("ariscale_node_channels", "Channels on the node.", {(node_id,): len(channels)}, ["node"]),
-        gauge("ariscale_node_bridges", "Bridges on the node.", {(node_id,): len(bridges)}, ["node"]),
+        node_gauge("ariscale_node_channels", "Channels on the node.", {node_id: len(channels)}),
+        node_gauge("ariscale_node_bridges", "Bridges on the node.", {node_id: len(bridges)}),
     ]
 
 

@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Protocol
 
 import websockets
@@ -132,12 +133,16 @@ class Subscriptions:
         timing: TimingSettings,
         permanent: Iterable[str] = (),
     ) -> None:
-        self._ari = ari
         self._node_id = node_id
-        self._health = health
-        self._sink = sink
-        self._listener = listener
-        self._timing = timing
+        self._new_subscription = partial(
+            AppSubscription,
+            ari=ari,
+            node_id=node_id,
+            health=health,
+            sink=sink,
+            listener=listener,
+            timing=timing,
+        )
         self._permanent = frozenset(permanent)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cleanups: set[asyncio.Task[None]] = set()
@@ -156,9 +161,7 @@ class Subscriptions:
             self._cleanups.add(cleanup)
             cleanup.add_done_callback(self._cleanups.discard)
         for app in sorted(wanted - set(self._tasks)):
-            sub = AppSubscription(
-                app, self._ari, self._node_id, self._health, self._sink, self._listener, self._timing
-            )
+            sub = self._new_subscription(app)
             self._tasks[app] = asyncio.create_task(sub.run(), name=f"ari-ws-{app}")
 
     async def _forget_event_sources(self, app: str) -> None:

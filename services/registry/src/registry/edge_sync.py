@@ -8,7 +8,6 @@ While Consul does not answer, the file is left alone: an unknown set is not an e
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -21,6 +20,7 @@ from ariscale_common.sip_edge import DispatchTarget, parse_dispatcher_list, rend
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable
 from registry.settings import SipEdgeSettings
+from registry.wake import sleep_or_wake
 
 log = logging.getLogger(__name__)
 LINK = "sip-edge"
@@ -84,11 +84,7 @@ class EdgeSync:
                 self.last_synced = time.monotonic()
                 backoff.reset()
                 delay = self._settings.poll_interval
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            self._wake.clear()
+            await sleep_or_wake(self._wake, delay)
 
     def stop(self) -> None:
         """End :meth:`run` after its current step (no cancellation in the middle of a kamcmd run)."""

@@ -7,7 +7,6 @@ start-up, and every ``resync_interval`` seconds, so a wiped or edited KV heals b
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -18,6 +17,7 @@ from ariscale_common.backoff import Backoff
 from ariscale_common.discovery import AppRecord
 from registry.consul_store import ConsulStore
 from registry.exceptions import ConsulUnavailable
+from registry.wake import sleep_or_wake
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,7 @@ class AppMirror:
             else:
                 backoff.reset()
                 delay = self._interval
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._dirty.wait()
-            self._dirty.clear()
+            await sleep_or_wake(self._dirty, delay)
 
     def stop(self) -> None:
         """End :meth:`run` after its current step (not cancelled halfway through a write)."""
