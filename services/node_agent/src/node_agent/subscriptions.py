@@ -134,6 +134,7 @@ class Subscriptions:
         permanent: Iterable[str] = (),
     ) -> None:
         self._node_id = node_id
+        self._ari = ari
         self._new_subscription = partial(
             AppSubscription,
             ari=ari,
