@@ -2,7 +2,8 @@
 
 Asterisk only knows its own channels and bridges: ``subscribe``/``unsubscribe`` send each channel
 or bridge source to its owner node (other sources, e.g. devices, to every node), and a user event
-goes to the node of its channel or bridge source. Sent everywhere, they would fail on the nodes
+goes to the node of its channel or bridge source; device states, which every node holds, are
+subscribed on one node only. Sent everywhere, they would fail on the nodes
 without the resource (422) while taking effect on the one with it.
 """
 
@@ -26,8 +27,15 @@ class EventSourceRequests:
     async def subscription(self, call: AriCall) -> AriAnswer:
         """(Un)subscribe each source on the node(s) holding it; the app's merged state."""
         by_node = await self._by_node(call)
-        everywhere = by_node.pop(None, [])
-        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in self._sender.healthy()}
+        unowned = by_node.pop(None, [])
+        # Every node holds every device state (a PUT goes to all), so every node would report each
+        # change: one node subscribes to devices, and the app hears each change once.
+        devices = [source for source in unowned if source.startswith("deviceState:")]
+        everywhere = [source for source in unowned if source not in devices]
+        healthy = self._sender.healthy()
+        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in healthy}
+        if devices and healthy:
+            targets[healthy[0].node_id] += devices
         calls = [
             self._sender.send(node, call.with_params(("eventSource",), [("eventSource", ",".join(found))]))
             for node in self._sender.healthy()

@@ -37,7 +37,6 @@ _NODE_WIDE_READS = frozenset({
 })  # fmt: skip
 
 # Event sources that name a resource living on one node.
-_OWNED_SOURCES = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
 
 
 class AriGateway:
@@ -150,31 +149,11 @@ class AriGateway:
         if call.op.nickname in SUBSCRIPTIONS:
             return await self._sources.subscription(call)
         if call.op.method != "GET":
-            return await self._subscription(call)
+            return await self._all(call)
         answers = [a for a in await self._sender.gather_json(call) if isinstance(a, dict)]
         if not answers:
             raise ResourceNotFound("Application not found")
         return AriAnswer.json(200, merge_application(answers))
-
-    async def _subscription(self, call: AriCall) -> AriAnswer:
-        """(Un)subscribing the app to event sources, where they live."""
-        sources = call.params.values("eventSource")
-        if sources and all(source.startswith("deviceState:") for source in sources):
-            # Every node holds every device state (PUT goes to all), so every node would report
-            # each change: one node subscribes, and the app hears each change once.
-            return await self._any(call)
-        if not sources or not all(source.partition(":")[0] in _OWNED_SOURCES for source in sources):
-            return await self._all(call)
-        # A channel or bridge lives on one node: only that node can subscribe the app to it.
-        homes = set()
-        for source in sources:
-            scheme, _, resource_id = source.partition(":")
-            owner = await self._locator.owner(_OWNED_SOURCES[scheme], resource_id)
-            if owner is None or owner.app != call.app:
-                return AriAnswer.json(422, {"message": "Event source does not exist"})
-            homes.add(owner.node)
-        node = self._sender.live_node(homes.pop()) if len(homes) == 1 else None
-        return await self._sender.send(node, call) if node is not None else await self._all(call)
 
     async def _any(self, call: AriCall) -> AriAnswer:
         if (call.op.resource, call.op.nickname) in _NODE_WIDE_READS:
