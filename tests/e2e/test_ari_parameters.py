@@ -6,9 +6,8 @@ from collections import Counter
 import httpx
 
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.e2e.test_cross_node_bridges import nodes_empty
+from tests.support.bridges import bridge_members, new_bridge, until_nodes_empty
 from tests.support.callers import callers, node_of
-from tests.support.waiting import until
 
 
 async def test_add_and_remove_channels_named_in_a_json_body(
@@ -26,7 +25,7 @@ async def test_add_and_remove_channels_named_in_a_json_body(
 
         added = await gw.post(f"/bridges/{bridge_id}/addChannel", json={"channel": ids})
         assert added.status_code == 204, added.text
-        assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == ids
+        assert await bridge_members(gw, bridge_id) == ids
 
         removed = await gw.post(f"/bridges/{bridge_id}/removeChannel", json={"channel": ids[0]})
         assert removed.status_code == 204, removed.text
@@ -37,14 +36,13 @@ async def test_add_and_remove_channels_named_in_a_json_body(
             f"/bridges/{bridge_id}/addChannel", params={"channel": ids[1]}, json={"channel": ids[0]}
         )
         assert again.status_code == 204, again.text
-        assert sorted((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == ids
+        assert await bridge_members(gw, bridge_id) == ids
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_an_unknown_channel_in_a_json_body_is_refused(gw: httpx.AsyncClient) -> None:
-    bridge_id = f"body-{uuid.uuid4().hex[:8]}"
-    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
+    bridge_id = await new_bridge(gw, prefix="body")
     answer = await gw.post(f"/bridges/{bridge_id}/addChannel", json={"channel": "n1-no-such-channel"})
     assert answer.status_code == 400, answer.text
     assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204

@@ -1,7 +1,6 @@
 """A bridge is one bridge, whichever nodes its channels are on (real SIP, RTP and nodes)."""
 
 import asyncio
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -9,37 +8,20 @@ import httpx
 import pytest
 
 from ariscale_cluster import Cluster
-from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
 from tests.support.audio import band_energy, make_tone, peak_frequency, record, record_what_is_heard
+from tests.support.bridges import (
+    add_channels,
+    bridge_members,
+    home_of,
+    legs_per_node,
+    new_bridge,
+    no_legs,
+    until_nodes_empty,
+)
 from tests.support.callers import callers, node_of
 from tests.support.gateway import second_gateway
 from tests.support.waiting import until
-
-
-async def leg_channels(client: httpx.AsyncClient) -> list[str]:
-    """The link-leg channels (either end) one node holds."""
-    channels = (await client.get("/channels")).json()
-    return [c["id"] for c in channels if str(c["dialplan"].get("app_data", "")).startswith(LINK_APP)]
-
-
-async def legs_per_node(nodes: dict[str, httpx.AsyncClient]) -> dict[str, int]:
-    """How many link-leg channels each node holds (either end)."""
-    return {node: len(await leg_channels(client)) for node, client in nodes.items()}
-
-
-async def nodes_empty(nodes: dict[str, httpx.AsyncClient]) -> bool:
-    for client in nodes.values():
-        if (await client.get("/channels")).json() or (await client.get("/bridges")).json():
-            return False
-    return True
-
-
-async def new_bridge(gw: httpx.AsyncClient) -> str:
-    bridge_id = f"conf-{uuid.uuid4().hex[:8]}"
-    response = await gw.post(f"/bridges/{bridge_id}", params={"type": "mixing"})
-    assert response.status_code == 200, response.text
-    return bridge_id
 
 
 async def test_four_callers_on_both_nodes_share_one_leg_per_node(
@@ -48,28 +30,22 @@ async def test_four_callers_on_both_nodes_share_one_leg_per_node(
     async with callers(gw, sip_edge, registered_app.extension) as group:
         channels = await group.call(4)
         assert set(Counter(node_of(c["id"]) for c in channels)) == {"n1", "n2"}
-        bridge_id = await new_bridge(gw)
-        for channel in channels:
-            assert (
-                await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel["id"]})
-            ).status_code == 204
+        bridge_id = await new_bridge(gw, type="mixing")
+        await add_channels(gw, bridge_id, *(c["id"] for c in channels))
 
-        bridge = (await gw.get(f"/bridges/{bridge_id}")).json()
-        assert sorted(bridge["channels"]) == sorted(c["id"] for c in channels)
+        assert await bridge_members(gw, bridge_id) == sorted(c["id"] for c in channels)
         assert [b["id"] for b in (await gw.get("/bridges")).json()] == [bridge_id]
         assert {c["id"] for c in (await gw.get("/channels")).json()} == {c["id"] for c in channels}
         assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}, "one leg: its home end and its remote end"
 
         fifth = (await group.call(1))[0]
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": fifth["id"]})
-        ).status_code == 204
+        await add_channels(gw, bridge_id, fifth["id"])
         assert len((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == 5
         assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}, "a member on a linked node opens no new leg"
 
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
         assert await legs_per_node(nodes) == {"n1": 0, "n2": 0}
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_audio_crosses_nodes_both_ways(
@@ -84,11 +60,8 @@ async def test_audio_crosses_nodes_both_ways(
         second = (await group.call(1, tone=high))[0]
         assert node_of(first["id"]) != node_of(second["id"])
         by_tone: dict[str, dict[str, Any]] = {c["caller"]["number"]: c for c in (first, second)}
-        bridge_id = await new_bridge(gw)
-        both = f"{first['id']},{second['id']}"
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": both})
-        ).status_code == 204
+        bridge_id = await new_bridge(gw, type="mixing")
+        await add_channels(gw, bridge_id, f"{first['id']},{second['id']}")
 
         heard_by_low, heard_by_high, bridge_mix = await asyncio.gather(
             record_what_is_heard(gw, by_tone["tone-1000"]["id"], registered_app.name),
@@ -105,7 +78,7 @@ async def test_audio_crosses_nodes_both_ways(
     assert band_energy(heard_by_low, 1500) > 0.9
     assert peak_frequency(heard_by_high) == pytest.approx(1000, abs=10)
     assert band_energy(heard_by_high, 1000) > 0.9
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 @pytest.mark.parametrize("order", ["remote-first", "home-first", "interleaved"])
@@ -115,9 +88,8 @@ async def test_hang_ups_in_any_order_leave_every_node_empty(
 ) -> None:  # fmt: skip
     async with callers(gw, sip_edge, registered_app.extension) as group:
         channels = await group.call(4)
-        bridge_id = await new_bridge(gw)
-        ids = ",".join(c["id"] for c in channels)
-        assert (await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": ids})).status_code == 204
+        bridge_id = await new_bridge(gw, type="mixing")
+        await add_channels(gw, bridge_id, ",".join(c["id"] for c in channels))
         home = await home_of(nodes, bridge_id)
         remote_first = sorted(channels, key=lambda c: node_of(c["id"]) == home)
         ordered = {
@@ -127,21 +99,10 @@ async def test_hang_ups_in_any_order_leave_every_node_empty(
         }[order]
         for channel in ordered:
             await group.hang_up(channel["id"])
-        await until(lambda: _no_legs(nodes), message="link legs torn down once their members left")
+        await until(lambda: no_legs(nodes), message="link legs torn down once their members left")
         assert (await gw.get(f"/bridges/{bridge_id}")).json()["channels"] == []
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
-
-
-async def home_of(nodes: dict[str, httpx.AsyncClient], bridge_id: str) -> str:
-    for node, client in nodes.items():
-        if (await client.get(f"/bridges/{bridge_id}")).status_code == 200:
-            return node
-    raise AssertionError(f"bridge {bridge_id} is on no node")
-
-
-async def _no_legs(nodes: dict[str, httpx.AsyncClient]) -> bool:
-    return set((await legs_per_node(nodes)).values()) == {0}
+    await until_nodes_empty(nodes)
 
 
 async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_node(
@@ -157,7 +118,7 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
         ]
         channel_ids = [r.json()["id"] for r in created]
         assert set(Counter(node_of(c) for c in channel_ids)) == {"n1", "n2"}
-        bridge_id = await new_bridge(gw)
+        bridge_id = await new_bridge(gw, type="mixing")
         answers = await asyncio.gather(
             *(
                 (gw if i % 2 else gw2).post(
@@ -169,9 +130,9 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
         assert [a.status_code for a in answers] == [204] * 20, [
             a.text for a in answers if a.status_code != 204
         ]
-        assert sorted((await gw2.get(f"/bridges/{bridge_id}")).json()["channels"]) == sorted(channel_ids)
+        assert await bridge_members(gw2, bridge_id) == sorted(channel_ids)
         assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}
         assert (await gw2.delete(f"/bridges/{bridge_id}")).status_code == 204
         for channel_id in channel_ids:
             assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)

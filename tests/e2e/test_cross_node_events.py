@@ -1,14 +1,13 @@
 """A bridge spanning nodes notifies its app as one Asterisk would: no trace of link legs (real calls)."""
 
-import uuid
 from typing import Any
 
 import httpx
 
 from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import RegisteredApp
-from tests.e2e.test_cross_node_bridges import home_of, nodes_empty
 from tests.support.ari import AppEvents
+from tests.support.bridges import add_channels, home_of, new_bridge, until_nodes_empty
 from tests.support.callers import callers, node_of
 from tests.support.waiting import until
 
@@ -46,11 +45,8 @@ async def test_members_on_two_nodes_see_one_bridge_and_no_link_leg(
         assert node_of(first["id"]) != node_of(second["id"])
         ids = sorted([first["id"], second["id"]])
         before = {c["id"]: c["connected"] for c in (await gw.get("/channels")).json()}
-        bridge_id = f"conf-{uuid.uuid4().hex[:8]}"
-        assert (await gw.post(f"/bridges/{bridge_id}", params={"name": "conf"})).status_code == 200
-        for channel in (first, second):
-            added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel["id"]})
-            assert added.status_code == 204, added.text
+        bridge_id = await new_bridge(gw, name="conf")
+        await add_channels(gw, bridge_id, first["id"], second["id"])
         assert await home_of(nodes, bridge_id) == node_of(first["id"])
         legs = await leg_call_ids(nodes)
         assert legs, "the second member is behind a link leg"
@@ -98,4 +94,4 @@ async def test_members_on_two_nodes_see_one_bridge_and_no_link_leg(
         left = of_bridge(app_events, "ChannelLeftBridge", bridge_id)
         assert [e["channel"]["id"] for e in left] == [first["id"], second["id"]]
         assert left[1]["bridge"]["channels"] == []
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)

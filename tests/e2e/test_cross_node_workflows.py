@@ -6,18 +6,23 @@ import uuid
 import httpx
 
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.e2e.test_cross_node_bridges import home_of, leg_channels, nodes_empty
 from tests.support.ari import AppEvents
+from tests.support.bridges import (
+    add_channels,
+    bridge_members,
+    home_of,
+    leg_channels,
+    new_bridge,
+    until_nodes_empty,
+)
 from tests.support.callers import callers, node_of
 from tests.support.waiting import until
 
 
 async def new_bridge_with(gw: httpx.AsyncClient, channel_id: str) -> str:
-    bridge_id = f"wf-{uuid.uuid4().hex[:8]}"
-    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
-    assert (
-        await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id})
-    ).status_code == 204
+    """A new bridge holding the one channel."""
+    bridge_id = await new_bridge(gw, prefix="wf")
+    await add_channels(gw, bridge_id, channel_id)
     return bridge_id
 
 
@@ -37,13 +42,10 @@ async def test_a_channel_moves_to_a_bridge_homed_on_another_node(
 
         removed = await gw.post(f"/bridges/{here}/removeChannel", params={"channel": mover["id"]})
         assert removed.status_code == 204, removed.text
-        added = await gw.post(f"/bridges/{there}/addChannel", params={"channel": mover["id"]})
-        assert added.status_code == 204, added.text
+        await add_channels(gw, there, mover["id"])
 
-        assert (await gw.get(f"/bridges/{here}")).json()["channels"] == []
-        assert sorted((await gw.get(f"/bridges/{there}")).json()["channels"]) == sorted(
-            [mover["id"], other["id"]]
-        )
+        assert await bridge_members(gw, here) == []
+        assert await bridge_members(gw, there) == sorted([mover["id"], other["id"]])
 
         def moved() -> bool:
             kinds = [
@@ -61,7 +63,7 @@ async def test_a_channel_moves_to_a_bridge_homed_on_another_node(
         await until(moved, message="the app saw the channel leave one bridge and enter the other")
         for bridge_id in (here, there):
             assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_link_legs_carry_the_members_codec(
@@ -71,9 +73,7 @@ async def test_link_legs_carry_the_members_codec(
     async with callers(gw, sip_edge, registered_app.extension) as group:
         first, second = await group.call(2)
         bridge_id = await new_bridge_with(gw, first["id"])
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": second["id"]})
-        ).status_code == 204
+        await add_channels(gw, bridge_id, second["id"])
         formats = set()
         for node, client in nodes.items():
             for channel_id in [
@@ -86,7 +86,7 @@ async def test_link_legs_carry_the_members_codec(
                 formats.add(answer.json()["value"])
         assert formats == {"(ulaw)"}
         assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_a_device_state_set_through_the_cluster_reads_the_same_on_every_node(
@@ -116,7 +116,7 @@ async def test_originate_goes_to_the_node_of_its_originator_named_in_a_json_body
             assert created.status_code == 200, created.text
             assert node_of(created.json()["id"]) == node_of(caller["id"])
             assert (await gw.delete(f"/channels/{created.json()['id']}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
@@ -134,14 +134,11 @@ async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
         assert snoop.status_code == 200, snoop.text
         snoop_id = snoop.json()["id"]
         assert node_of(snoop_id) == node_of(agent["id"])
-        added = await gw.post(f"/bridges/{room}/addChannel", params={"channel": snoop_id})
-        assert added.status_code == 204, added.text
-        assert sorted((await gw.get(f"/bridges/{room}")).json()["channels"]) == sorted(
-            [supervisor["id"], snoop_id]
-        )
+        await add_channels(gw, room, snoop_id)
+        assert await bridge_members(gw, room) == sorted([supervisor["id"], snoop_id])
         assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
         assert (await gw.delete(f"/bridges/{room}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_a_device_state_subscription_hears_each_change_once(
@@ -181,13 +178,11 @@ async def test_external_media_joins_a_bridge_wherever_it_lives(
             )
             assert media.status_code == 200, media.text
             media_id = media.json()["id"]
-            added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": media_id})
-            assert added.status_code == 204, added.text
-            members = (await gw.get(f"/bridges/{bridge_id}")).json()["channels"]
-            assert sorted(members) == sorted([caller["id"], media_id])
+            await add_channels(gw, bridge_id, media_id)
+            assert await bridge_members(gw, bridge_id) == sorted([caller["id"], media_id])
             assert (await gw.delete(f"/channels/{media_id}")).status_code == 204
             assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until_nodes_empty(nodes)
 
 
 async def test_a_channel_subscription_is_made_where_the_channel_lives(
