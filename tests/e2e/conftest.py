@@ -23,6 +23,8 @@ import redis
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
 from tests.support.ari import AppEvents
+from tests.support.bridges import until_nodes_empty
+from tests.support.callers import Callers, callers
 from tests.support.cluster_apps import ClusterApps, FreshApp
 from tests.support.gateway import accepts_app
 from tests.support.markers import mark_folder
@@ -208,6 +210,16 @@ async def nodes(
     yield clients
     for client in clients.values():
         await client.aclose()
+
+
+@pytest.fixture
+async def app_callers(
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+) -> AsyncIterator[Callers]:
+    """SIP callers into the registered app; afterwards every call is hung up and every node empty."""
+    async with callers(gw, sip_edge, registered_app.extension) as group:
+        yield group
+    await until_nodes_empty(nodes)
 
 
 # -- node agent -----------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """A bridge is one bridge, whichever nodes its channels are on (real SIP, RTP and nodes)."""
 
 import asyncio
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -9,93 +8,62 @@ import httpx
 import pytest
 
 from ariscale_cluster import Cluster
-from ariscale_common.dialplan import LINK_APP
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
+from tests.support import bridges
 from tests.support.audio import band_energy, make_tone, peak_frequency, record, record_what_is_heard
-from tests.support.callers import callers, node_of
+from tests.support.callers import Callers, node_of
 from tests.support.gateway import second_gateway
 from tests.support.waiting import until
 
 
-async def leg_channels(client: httpx.AsyncClient) -> list[str]:
-    """The link-leg channels (either end) one node holds."""
-    channels = (await client.get("/channels")).json()
-    return [c["id"] for c in channels if str(c["dialplan"].get("app_data", "")).startswith(LINK_APP)]
-
-
-async def legs_per_node(nodes: dict[str, httpx.AsyncClient]) -> dict[str, int]:
-    """How many link-leg channels each node holds (either end)."""
-    return {node: len(await leg_channels(client)) for node, client in nodes.items()}
-
-
-async def nodes_empty(nodes: dict[str, httpx.AsyncClient]) -> bool:
-    for client in nodes.values():
-        if (await client.get("/channels")).json() or (await client.get("/bridges")).json():
-            return False
-    return True
-
-
-async def new_bridge(gw: httpx.AsyncClient) -> str:
-    bridge_id = f"conf-{uuid.uuid4().hex[:8]}"
-    response = await gw.post(f"/bridges/{bridge_id}", params={"type": "mixing"})
-    assert response.status_code == 200, response.text
-    return bridge_id
-
-
 async def test_four_callers_on_both_nodes_share_one_leg_per_node(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_callers: Callers
 ) -> None:
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        channels = await group.call(4)
-        assert set(Counter(node_of(c["id"]) for c in channels)) == {"n1", "n2"}
-        bridge_id = await new_bridge(gw)
-        for channel in channels:
-            assert (
-                await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel["id"]})
-            ).status_code == 204
+    channels = await app_callers.call(4)
+    assert set(Counter(node_of(c["id"]) for c in channels)) == {"n1", "n2"}
+    bridge_id = await bridges.new_bridge(gw, type="mixing")
+    await bridges.add_channels(gw, bridge_id, *(c["id"] for c in channels))
 
-        bridge = (await gw.get(f"/bridges/{bridge_id}")).json()
-        assert sorted(bridge["channels"]) == sorted(c["id"] for c in channels)
-        assert [b["id"] for b in (await gw.get("/bridges")).json()] == [bridge_id]
-        assert {c["id"] for c in (await gw.get("/channels")).json()} == {c["id"] for c in channels}
-        assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}, "one leg: its home end and its remote end"
+    assert await bridges.bridge_members(gw, bridge_id) == sorted(c["id"] for c in channels)
+    assert [b["id"] for b in (await gw.get("/bridges")).json()] == [bridge_id]
+    assert {c["id"] for c in (await gw.get("/channels")).json()} == {c["id"] for c in channels}
+    assert await bridges.legs_per_node(nodes) == {"n1": 1, "n2": 1}, (
+        "one leg: its home end and its remote end"
+    )
 
-        fifth = (await group.call(1))[0]
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": fifth["id"]})
-        ).status_code == 204
-        assert len((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == 5
-        assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}, "a member on a linked node opens no new leg"
+    fifth = (await app_callers.call(1))[0]
+    await bridges.add_channels(gw, bridge_id, fifth["id"])
+    assert len((await gw.get(f"/bridges/{bridge_id}")).json()["channels"]) == 5
+    assert await bridges.legs_per_node(nodes) == {"n1": 1, "n2": 1}, (
+        "a member on a linked node opens no new leg"
+    )
 
-        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-        assert await legs_per_node(nodes) == {"n1": 0, "n2": 0}
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    assert await bridges.legs_per_node(nodes) == {"n1": 0, "n2": 0}
 
 
 async def test_audio_crosses_nodes_both_ways(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp,
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
     tmp_path_factory: pytest.TempPathFactory,
-) -> None:  # fmt: skip
+    app_callers: Callers,
+) -> None:
     tones = tmp_path_factory.mktemp("tones")
     low, high = make_tone(tones / "tone-1000.ulaw", 1000), make_tone(tones / "tone-1500.ulaw", 1500)
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        # Consecutive calls alternate between the nodes at the edge.
-        first = (await group.call(1, tone=low))[0]
-        second = (await group.call(1, tone=high))[0]
-        assert node_of(first["id"]) != node_of(second["id"])
-        by_tone: dict[str, dict[str, Any]] = {c["caller"]["number"]: c for c in (first, second)}
-        bridge_id = await new_bridge(gw)
-        both = f"{first['id']},{second['id']}"
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": both})
-        ).status_code == 204
+    # Consecutive calls alternate between the nodes at the edge.
+    first = (await app_callers.call(1, tone=low))[0]
+    second = (await app_callers.call(1, tone=high))[0]
+    assert node_of(first["id"]) != node_of(second["id"])
+    by_tone: dict[str, dict[str, Any]] = {c["caller"]["number"]: c for c in (first, second)}
+    bridge_id = await bridges.new_bridge(gw, type="mixing")
+    await bridges.add_channels(gw, bridge_id, f"{first['id']},{second['id']}")
 
-        heard_by_low, heard_by_high, bridge_mix = await asyncio.gather(
-            record_what_is_heard(gw, by_tone["tone-1000"]["id"], registered_app.name),
-            record_what_is_heard(gw, by_tone["tone-1500"]["id"], registered_app.name),
-            record(gw, f"/bridges/{bridge_id}"),
-        )
-        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    heard_by_low, heard_by_high, bridge_mix = await asyncio.gather(
+        record_what_is_heard(gw, by_tone["tone-1000"]["id"], registered_app.name),
+        record_what_is_heard(gw, by_tone["tone-1500"]["id"], registered_app.name),
+        record(gw, f"/bridges/{bridge_id}"),
+    )
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
     # Recording the bridge (on its home node) captures the members of both nodes.
     assert band_energy(bridge_mix, 1000) > 0.2 and band_energy(bridge_mix, 1500) > 0.2
@@ -105,43 +73,27 @@ async def test_audio_crosses_nodes_both_ways(
     assert band_energy(heard_by_low, 1500) > 0.9
     assert peak_frequency(heard_by_high) == pytest.approx(1000, abs=10)
     assert band_energy(heard_by_high, 1000) > 0.9
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
 
 
 @pytest.mark.parametrize("order", ["remote-first", "home-first", "interleaved"])
 async def test_hang_ups_in_any_order_leave_every_node_empty(
-    order: str, gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str,
-    registered_app: RegisteredApp,
-) -> None:  # fmt: skip
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        channels = await group.call(4)
-        bridge_id = await new_bridge(gw)
-        ids = ",".join(c["id"] for c in channels)
-        assert (await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": ids})).status_code == 204
-        home = await home_of(nodes, bridge_id)
-        remote_first = sorted(channels, key=lambda c: node_of(c["id"]) == home)
-        ordered = {
-            "remote-first": remote_first,
-            "home-first": list(reversed(remote_first)),
-            "interleaved": sorted(channels, key=lambda c: c["id"][::-1]),
-        }[order]
-        for channel in ordered:
-            await group.hang_up(channel["id"])
-        await until(lambda: _no_legs(nodes), message="link legs torn down once their members left")
-        assert (await gw.get(f"/bridges/{bridge_id}")).json()["channels"] == []
-        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
-
-
-async def home_of(nodes: dict[str, httpx.AsyncClient], bridge_id: str) -> str:
-    for node, client in nodes.items():
-        if (await client.get(f"/bridges/{bridge_id}")).status_code == 200:
-            return node
-    raise AssertionError(f"bridge {bridge_id} is on no node")
-
-
-async def _no_legs(nodes: dict[str, httpx.AsyncClient]) -> bool:
-    return set((await legs_per_node(nodes)).values()) == {0}
+    order: str, gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_callers: Callers
+) -> None:
+    channels = await app_callers.call(4)
+    bridge_id = await bridges.new_bridge(gw, type="mixing")
+    await bridges.add_channels(gw, bridge_id, ",".join(c["id"] for c in channels))
+    home = await bridges.home_of(nodes, bridge_id)
+    remote_first = sorted(channels, key=lambda c: node_of(c["id"]) == home)
+    ordered = {
+        "remote-first": remote_first,
+        "home-first": list(reversed(remote_first)),
+        "interleaved": sorted(channels, key=lambda c: c["id"][::-1]),
+    }[order]
+    for channel in ordered:
+        await app_callers.hang_up(channel["id"])
+    await until(lambda: bridges.no_legs(nodes), message="link legs torn down once their members left")
+    assert (await gw.get(f"/bridges/{bridge_id}")).json()["channels"] == []
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
 async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_node(
@@ -157,7 +109,7 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
         ]
         channel_ids = [r.json()["id"] for r in created]
         assert set(Counter(node_of(c) for c in channel_ids)) == {"n1", "n2"}
-        bridge_id = await new_bridge(gw)
+        bridge_id = await bridges.new_bridge(gw, type="mixing")
         answers = await asyncio.gather(
             *(
                 (gw if i % 2 else gw2).post(
@@ -169,9 +121,9 @@ async def test_twenty_concurrent_joins_through_two_gateways_open_one_leg_per_nod
         assert [a.status_code for a in answers] == [204] * 20, [
             a.text for a in answers if a.status_code != 204
         ]
-        assert sorted((await gw2.get(f"/bridges/{bridge_id}")).json()["channels"]) == sorted(channel_ids)
-        assert await legs_per_node(nodes) == {"n1": 1, "n2": 1}
+        assert await bridges.bridge_members(gw2, bridge_id) == sorted(channel_ids)
+        assert await bridges.legs_per_node(nodes) == {"n1": 1, "n2": 1}
         assert (await gw2.delete(f"/bridges/{bridge_id}")).status_code == 204
         for channel_id in channel_ids:
             assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await bridges.until_nodes_empty(nodes)

@@ -1,15 +1,13 @@
 """A bridge spanning nodes notifies its app as one Asterisk would: no trace of link legs (real calls)."""
 
-import uuid
 from typing import Any
 
 import httpx
 
 from ariscale_common.dialplan import LINK_APP
-from tests.e2e.conftest import RegisteredApp
-from tests.e2e.test_cross_node_bridges import home_of, nodes_empty
 from tests.support.ari import AppEvents
-from tests.support.callers import callers, node_of
+from tests.support.bridges import add_channels, home_of, new_bridge
+from tests.support.callers import Callers, node_of
 from tests.support.waiting import until
 
 
@@ -35,67 +33,53 @@ async def leg_call_ids(nodes: dict[str, httpx.AsyncClient]) -> set[str]:
 
 
 async def test_members_on_two_nodes_see_one_bridge_and_no_link_leg(
-    gw: httpx.AsyncClient,
-    nodes: dict[str, httpx.AsyncClient],
-    sip_edge: str,
-    registered_app: RegisteredApp,
-    app_events: AppEvents,
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_events: AppEvents, app_callers: Callers
 ) -> None:
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        first, second = await group.call(2)
-        assert node_of(first["id"]) != node_of(second["id"])
-        ids = sorted([first["id"], second["id"]])
-        before = {c["id"]: c["connected"] for c in (await gw.get("/channels")).json()}
-        bridge_id = f"conf-{uuid.uuid4().hex[:8]}"
-        assert (await gw.post(f"/bridges/{bridge_id}", params={"name": "conf"})).status_code == 200
-        for channel in (first, second):
-            added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel["id"]})
-            assert added.status_code == 204, added.text
-        assert await home_of(nodes, bridge_id) == node_of(first["id"])
-        legs = await leg_call_ids(nodes)
-        assert legs, "the second member is behind a link leg"
-        rest = (await gw.get(f"/bridges/{bridge_id}")).json()
-        await until(
-            lambda: entered(app_events, bridge_id, second["id"]) is not None, message="second entered"
+    first, second = await app_callers.one_on_each_node()
+    ids = sorted([first["id"], second["id"]])
+    before = {c["id"]: c["connected"] for c in (await gw.get("/channels")).json()}
+    bridge_id = await new_bridge(gw, name="conf")
+    await add_channels(gw, bridge_id, first["id"], second["id"])
+    assert await home_of(nodes, bridge_id) == node_of(first["id"])
+    legs = await leg_call_ids(nodes)
+    assert legs, "the second member is behind a link leg"
+    rest = (await gw.get(f"/bridges/{bridge_id}")).json()
+    await until(lambda: entered(app_events, bridge_id, second["id"]) is not None, message="second entered")
+
+    # The second member's entry (on the other node) lists both members, as one Asterisk would,
+    # and describes the bridge as the REST view does.
+    joined = entered(app_events, bridge_id, second["id"])
+    assert joined is not None
+    assert sorted(joined["bridge"]["channels"]) == ids
+    for event in of_bridge(app_events, "ChannelEnteredBridge", bridge_id):
+        assert set(event["bridge"]["channels"]) <= set(ids), "no link leg among the members"
+        assert (event["bridge"]["name"], event["bridge"]["creationtime"]) == (
+            "conf",
+            rest["creationtime"],
         )
 
-        # The second member's entry (on the other node) lists both members, as one Asterisk would,
-        # and describes the bridge as the REST view does.
-        joined = entered(app_events, bridge_id, second["id"])
-        assert joined is not None
-        assert sorted(joined["bridge"]["channels"]) == ids
-        for event in of_bridge(app_events, "ChannelEnteredBridge", bridge_id):
-            assert set(event["bridge"]["channels"]) <= set(ids), "no link leg among the members"
-            assert (event["bridge"]["name"], event["bridge"]["creationtime"]) == (
-                "conf",
-                rest["creationtime"],
-            )
+    # Link legs are nobody's bridge peer and present no identity to the members.
+    peers = [
+        e
+        for e in app_events.of_type("ChannelVarset")
+        if e.get("variable") in ("BRIDGEPEER", "BRIDGEPVTCALLID") and e.get("value")
+    ]
+    assert not [e for e in peers if e["value"].startswith("PJSIP/cluster-") or e["value"] in legs], peers
+    assert not app_events.of_type("ChannelConnectedLine")
+    after = {c["id"]: c["connected"] for c in (await gw.get("/channels")).json()}
+    assert after == before, "the members' connected line is untouched"
 
-        # Link legs are nobody's bridge peer and present no identity to the members.
-        peers = [
-            e
-            for e in app_events.of_type("ChannelVarset")
-            if e.get("variable") in ("BRIDGEPEER", "BRIDGEPVTCALLID") and e.get("value")
-        ]
-        assert not [e for e in peers if e["value"].startswith("PJSIP/cluster-") or e["value"] in legs], peers
-        assert not app_events.of_type("ChannelConnectedLine")
-        after = {c["id"]: c["connected"] for c in (await gw.get("/channels")).json()}
-        assert after == before, "the members' connected line is untouched"
+    # The bridge's own node loses its member: what is left lives on the other node only.
+    removed = await gw.post(f"/bridges/{bridge_id}/removeChannel", params={"channel": first["id"]})
+    assert removed.status_code == 204, removed.text
+    await until(lambda: len(of_bridge(app_events, "ChannelLeftBridge", bridge_id)) == 1, message="left")
+    assert of_bridge(app_events, "ChannelLeftBridge", bridge_id)[0]["bridge"]["channels"] == [second["id"]]
 
-        # The bridge's own node loses its member: what is left lives on the other node only.
-        removed = await gw.post(f"/bridges/{bridge_id}/removeChannel", params={"channel": first["id"]})
-        assert removed.status_code == 204, removed.text
-        await until(lambda: len(of_bridge(app_events, "ChannelLeftBridge", bridge_id)) == 1, message="left")
-        assert of_bridge(app_events, "ChannelLeftBridge", bridge_id)[0]["bridge"]["channels"] == [
-            second["id"]
-        ]
-
-        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-        await until(
-            lambda: bool(of_bridge(app_events, "BridgeDestroyed", bridge_id)),
-            message="BridgeDestroyed reaches the app, whose member was on another node",
-        )
-        left = of_bridge(app_events, "ChannelLeftBridge", bridge_id)
-        assert [e["channel"]["id"] for e in left] == [first["id"], second["id"]]
-        assert left[1]["bridge"]["channels"] == []
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
+    await until(
+        lambda: bool(of_bridge(app_events, "BridgeDestroyed", bridge_id)),
+        message="BridgeDestroyed reaches the app, whose member was on another node",
+    )
+    left = of_bridge(app_events, "ChannelLeftBridge", bridge_id)
+    assert [e["channel"]["id"] for e in left] == [first["id"], second["id"]]
+    assert left[1]["bridge"]["channels"] == []

@@ -19,8 +19,8 @@ import httpx
 from ariscale_cluster import Cluster
 from ariscale_common.dialplan import RESERVED_PREFIX
 from tests.e2e.conftest import RegisteredApp
-from tests.e2e.test_cross_node_bridges import home_of, legs_per_node, new_bridge
 from tests.support.ari import AppEvents
+from tests.support.bridges import home_of, legs_per_node, new_bridge
 from tests.support.callers import Callers, callers, node_of
 from tests.support.waiting import until
 
@@ -126,7 +126,7 @@ async def bridge_on_both_nodes(
     """Four callers (two per node: the edge alternates) in one new bridge; (bridge id, its home)."""
     channels = await group.call(4, hold_ms=HOLD_MS)
     assert {node_of(c["id"]) for c in channels} == set(nodes)
-    bridge_id = await new_bridge(gw)
+    bridge_id = await new_bridge(gw, type="mixing")
     ids = ",".join(c["id"] for c in channels)
     assert (await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": ids})).status_code == 204
     assert await legs_per_node(nodes) == dict.fromkeys(nodes, 1)

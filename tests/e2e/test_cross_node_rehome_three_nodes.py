@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ariscale_cluster import Cluster
-from tests.e2e.test_cross_node_bridges import home_of, legs_per_node, nodes_empty
 from tests.support.ari import AppEvents
+from tests.support.bridges import home_of, legs_per_node, nodes_empty
 from tests.support.callers import callers, node_of
 from tests.support.gateway import accepts_app
 from tests.support.node_agent import served

@@ -6,87 +6,77 @@ import uuid
 import httpx
 
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.e2e.test_cross_node_bridges import home_of, leg_channels, nodes_empty
 from tests.support.ari import AppEvents
-from tests.support.callers import callers, node_of
+from tests.support.bridges import (
+    add_channels,
+    bridge_members,
+    home_of,
+    leg_channels,
+    new_bridge,
+)
+from tests.support.callers import Callers, node_of
 from tests.support.waiting import until
 
 
 async def new_bridge_with(gw: httpx.AsyncClient, channel_id: str) -> str:
-    bridge_id = f"wf-{uuid.uuid4().hex[:8]}"
-    assert (await gw.post(f"/bridges/{bridge_id}")).status_code == 200
-    assert (
-        await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": channel_id})
-    ).status_code == 204
+    """A new bridge holding the one channel."""
+    bridge_id = await new_bridge(gw, prefix="wf")
+    await add_channels(gw, bridge_id, channel_id)
     return bridge_id
 
 
 async def test_a_channel_moves_to_a_bridge_homed_on_another_node(
-    gw: httpx.AsyncClient,
-    nodes: dict[str, httpx.AsyncClient],
-    sip_edge: str,
-    registered_app: RegisteredApp,
-    app_events: AppEvents,
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_events: AppEvents, app_callers: Callers
 ) -> None:
     """The attended-transfer shape: leave one bridge, enter another that lives elsewhere."""
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        mover, other = await group.call(2)
-        assert node_of(mover["id"]) != node_of(other["id"])
-        here, there = await new_bridge_with(gw, mover["id"]), await new_bridge_with(gw, other["id"])
-        assert await home_of(nodes, there) == node_of(other["id"]) != await home_of(nodes, here)
+    mover, other = await app_callers.one_on_each_node()
+    here, there = await new_bridge_with(gw, mover["id"]), await new_bridge_with(gw, other["id"])
+    assert await home_of(nodes, there) == node_of(other["id"]) != await home_of(nodes, here)
 
-        removed = await gw.post(f"/bridges/{here}/removeChannel", params={"channel": mover["id"]})
-        assert removed.status_code == 204, removed.text
-        added = await gw.post(f"/bridges/{there}/addChannel", params={"channel": mover["id"]})
-        assert added.status_code == 204, added.text
+    removed = await gw.post(f"/bridges/{here}/removeChannel", params={"channel": mover["id"]})
+    assert removed.status_code == 204, removed.text
+    await add_channels(gw, there, mover["id"])
 
-        assert (await gw.get(f"/bridges/{here}")).json()["channels"] == []
-        assert sorted((await gw.get(f"/bridges/{there}")).json()["channels"]) == sorted(
-            [mover["id"], other["id"]]
-        )
+    assert await bridge_members(gw, here) == []
+    assert await bridge_members(gw, there) == sorted([mover["id"], other["id"]])
 
-        def moved() -> bool:
-            kinds = [
-                (e["type"], e["bridge"]["id"])
-                for e in app_events.events
-                if e["type"] in ("ChannelEnteredBridge", "ChannelLeftBridge")
-                and e["channel"]["id"] == mover["id"]
-            ]
-            return kinds == [
-                ("ChannelEnteredBridge", here),
-                ("ChannelLeftBridge", here),
-                ("ChannelEnteredBridge", there),
-            ]
+    def moved() -> bool:
+        kinds = [
+            (e["type"], e["bridge"]["id"])
+            for e in app_events.events
+            if e["type"] in ("ChannelEnteredBridge", "ChannelLeftBridge")
+            and e["channel"]["id"] == mover["id"]
+        ]
+        return kinds == [
+            ("ChannelEnteredBridge", here),
+            ("ChannelLeftBridge", here),
+            ("ChannelEnteredBridge", there),
+        ]
 
-        await until(moved, message="the app saw the channel leave one bridge and enter the other")
-        for bridge_id in (here, there):
-            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    await until(moved, message="the app saw the channel leave one bridge and enter the other")
+    for bridge_id in (here, there):
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
 async def test_link_legs_carry_the_members_codec(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_callers: Callers
 ) -> None:
     """No transcoding on the way between nodes: the legs speak the callers' codec (not slin)."""
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        first, second = await group.call(2)
-        bridge_id = await new_bridge_with(gw, first["id"])
-        assert (
-            await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": second["id"]})
-        ).status_code == 204
-        formats = set()
-        for node, client in nodes.items():
-            for channel_id in [
-                *await leg_channels(client),
-                *(c["id"] for c in (first, second) if node_of(c["id"]) == node),
-            ]:
-                answer = await client.get(
-                    f"/channels/{channel_id}/variable", params={"variable": "CHANNEL(audionativeformat)"}
-                )
-                formats.add(answer.json()["value"])
-        assert formats == {"(ulaw)"}
-        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    first, second = await app_callers.call(2)
+    bridge_id = await new_bridge_with(gw, first["id"])
+    await add_channels(gw, bridge_id, second["id"])
+    formats = set()
+    for node, client in nodes.items():
+        for channel_id in [
+            *await leg_channels(client),
+            *(c["id"] for c in (first, second) if node_of(c["id"]) == node),
+        ]:
+            answer = await client.get(
+                f"/channels/{channel_id}/variable", params={"variable": "CHANNEL(audionativeformat)"}
+            )
+            formats.add(answer.json()["value"])
+    assert formats == {"(ulaw)"}
+    assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
 async def test_a_device_state_set_through_the_cluster_reads_the_same_on_every_node(
@@ -108,41 +98,33 @@ async def test_a_device_state_set_through_the_cluster_reads_the_same_on_every_no
 
 
 async def test_originate_goes_to_the_node_of_its_originator_named_in_a_json_body(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, app_callers: Callers
 ) -> None:
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        for caller in await group.call(2):  # one on each node
-            body = {"endpoint": BLACK_HOLE, "app": registered_app.name, "originator": caller["id"]}
-            created = await gw.post("/channels", json=body)
-            assert created.status_code == 200, created.text
-            assert node_of(created.json()["id"]) == node_of(caller["id"])
-            assert (await gw.delete(f"/channels/{created.json()['id']}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    for caller in await app_callers.call(2):  # one on each node
+        body = {"endpoint": BLACK_HOLE, "app": registered_app.name, "originator": caller["id"]}
+        created = await gw.post("/channels", json=body)
+        assert created.status_code == 200, created.text
+        assert node_of(created.json()["id"]) == node_of(caller["id"])
+        assert (await gw.delete(f"/channels/{created.json()['id']}")).status_code == 204
 
 
 async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, app_callers: Callers
 ) -> None:
     """A supervisor on one node listens to (and whispers to) an agent whose call is on another."""
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        agent, supervisor = await group.call(2)
-        assert node_of(agent["id"]) != node_of(supervisor["id"])
-        room = await new_bridge_with(gw, supervisor["id"])
-        snoop = await gw.post(
-            f"/channels/{agent['id']}/snoop",
-            params={"app": registered_app.name, "spy": "both", "whisper": "both"},
-        )
-        assert snoop.status_code == 200, snoop.text
-        snoop_id = snoop.json()["id"]
-        assert node_of(snoop_id) == node_of(agent["id"])
-        added = await gw.post(f"/bridges/{room}/addChannel", params={"channel": snoop_id})
-        assert added.status_code == 204, added.text
-        assert sorted((await gw.get(f"/bridges/{room}")).json()["channels"]) == sorted(
-            [supervisor["id"], snoop_id]
-        )
-        assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
-        assert (await gw.delete(f"/bridges/{room}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    agent, supervisor = await app_callers.one_on_each_node()
+    room = await new_bridge_with(gw, supervisor["id"])
+    snoop = await gw.post(
+        f"/channels/{agent['id']}/snoop",
+        params={"app": registered_app.name, "spy": "both", "whisper": "both"},
+    )
+    assert snoop.status_code == 200, snoop.text
+    snoop_id = snoop.json()["id"]
+    assert node_of(snoop_id) == node_of(agent["id"])
+    await add_channels(gw, room, snoop_id)
+    assert await bridge_members(gw, room) == sorted([supervisor["id"], snoop_id])
+    assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
+    assert (await gw.delete(f"/bridges/{room}")).status_code == 204
 
 
 async def test_a_device_state_subscription_hears_each_change_once(
@@ -171,24 +153,20 @@ async def test_a_device_state_subscription_hears_each_change_once(
 
 
 async def test_external_media_joins_a_bridge_wherever_it_lives(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], sip_edge: str, registered_app: RegisteredApp
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, app_callers: Callers
 ) -> None:
-    async with callers(gw, sip_edge, registered_app.extension) as group:
-        for caller in await group.call(2):  # a bridge on each node
-            bridge_id = await new_bridge_with(gw, caller["id"])
-            media = await gw.post(
-                "/channels/externalMedia",
-                params={"app": registered_app.name, "external_host": "127.0.0.1:9", "format": "ulaw"},
-            )
-            assert media.status_code == 200, media.text
-            media_id = media.json()["id"]
-            added = await gw.post(f"/bridges/{bridge_id}/addChannel", params={"channel": media_id})
-            assert added.status_code == 204, added.text
-            members = (await gw.get(f"/bridges/{bridge_id}")).json()["channels"]
-            assert sorted(members) == sorted([caller["id"], media_id])
-            assert (await gw.delete(f"/channels/{media_id}")).status_code == 204
-            assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
-    await until(lambda: nodes_empty(nodes), message="no channel and no bridge left on any node")
+    for caller in await app_callers.call(2):  # a bridge on each node
+        bridge_id = await new_bridge_with(gw, caller["id"])
+        media = await gw.post(
+            "/channels/externalMedia",
+            params={"app": registered_app.name, "external_host": "127.0.0.1:9", "format": "ulaw"},
+        )
+        assert media.status_code == 200, media.text
+        media_id = media.json()["id"]
+        await add_channels(gw, bridge_id, media_id)
+        assert await bridge_members(gw, bridge_id) == sorted([caller["id"], media_id])
+        assert (await gw.delete(f"/channels/{media_id}")).status_code == 204
+        assert (await gw.delete(f"/bridges/{bridge_id}")).status_code == 204
 
 
 async def test_a_channel_subscription_is_made_where_the_channel_lives(

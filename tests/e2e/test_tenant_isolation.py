@@ -56,6 +56,20 @@ async def create_channel(client: httpx.AsyncClient, app: str) -> str:
     return str(response.json()["id"])
 
 
+@pytest.fixture
+async def victim_and_own(
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+) -> AsyncIterator[tuple[str, str]]:
+    """A channel of app A (the victim) and one of app B's own; both deleted afterwards."""
+    victim = await create_channel(gw, registered_app.name)
+    own = await create_channel(intruder.client, intruder.name)
+    try:
+        yield victim, own
+    finally:
+        await intruder.client.delete(f"/channels/{own}")
+        await gw.delete(f"/channels/{victim}")
+
+
 def refused_by_gateway(response: httpx.Response, status: int, error: str) -> None:
     """The gateway answered (its own error id: Asterisk's errors carry only a message)."""
     assert response.status_code == status, response.text
@@ -163,26 +177,19 @@ async def test_row3_app_in_a_body_cannot_name_another_app(
 
 
 async def test_row4_import_and_friends_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
 ) -> None:
-    victim = await create_channel(gw, registered_app.name)
-    own = await create_channel(intruder.client, intruder.name)
-    try:
-        assert (
-            await gw.post(f"/channels/{victim}/variable", params={"variable": "SECRET", "value": "s3"})
-        ).status_code == 204
-        for name in (f"IMPORT({victim},SECRET)", f"import({victim},SECRET)", f"SHARED(SECRET,{victim})",
-                     "ENV(PATH)", "SHELL(id)", f"APP_{registered_app.extension}", "ASTLOGDIR"):  # fmt: skip
-            answer = await intruder.client.get(f"/channels/{own}/variable", params={"variable": name})
-            refused_by_gateway(answer, 403, "forbidden-variable")
-        callerid = await intruder.client.get(
-            f"/channels/{own}/variable", params={"variable": "CALLERID(all)"}
-        )
-        assert callerid.status_code == 200, callerid.text
-        assert "s3" not in callerid.text
-    finally:
-        await intruder.client.delete(f"/channels/{own}")
-        await gw.delete(f"/channels/{victim}")
+    victim, own = victim_and_own
+    assert (
+        await gw.post(f"/channels/{victim}/variable", params={"variable": "SECRET", "value": "s3"})
+    ).status_code == 204
+    for name in (f"IMPORT({victim},SECRET)", f"import({victim},SECRET)", f"SHARED(SECRET,{victim})",
+                 "ENV(PATH)", "SHELL(id)", f"APP_{registered_app.extension}", "ASTLOGDIR"):  # fmt: skip
+        answer = await intruder.client.get(f"/channels/{own}/variable", params={"variable": name})
+        refused_by_gateway(answer, 403, "forbidden-variable")
+    callerid = await intruder.client.get(f"/channels/{own}/variable", params={"variable": "CALLERID(all)"})
+    assert callerid.status_code == 200, callerid.text
+    assert "s3" not in callerid.text
 
 
 # -- row 14: control characters, encoded slashes, deep JSON: 4xx JSON, never 500 ------------------
@@ -296,10 +303,9 @@ async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> bool:
 
 
 async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
 ) -> None:
-    victim = await create_channel(gw, registered_app.name)
-    own = await create_channel(intruder.client, intruder.name)
+    victim, own = victim_and_own
     bridge, their_bridge = await _bridge(gw), await _bridge(intruder.client)
     playback = f"pb-{victim[-6:]}"
     try:
@@ -325,8 +331,6 @@ async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
         assert (await gw.get(f"/channels/{victim}")).status_code == 200
         assert (await gw.get(f"/playbacks/{playback}")).status_code == 200
     finally:
-        await intruder.client.delete(f"/channels/{own}")
-        await gw.delete(f"/channels/{victim}")
         await gw.delete(f"/bridges/{bridge}")
         await intruder.client.delete(f"/bridges/{their_bridge}")
 
@@ -391,23 +395,18 @@ async def test_row7_subscriptions_die_with_the_app(
 
 
 async def test_row8_user_event_sources_must_be_the_apps_own(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    intruder: Intruder, victim_and_own: tuple[str, str]
 ) -> None:
-    victim = await create_channel(gw, registered_app.name)
-    own = await create_channel(intruder.client, intruder.name)
-    try:
-        for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"channel:{own},channel:{victim}"):
-            answer = await intruder.client.post(
-                "/events/user/x", params={"application": intruder.name, "source": source}
-            )
-            refused_by_gateway(answer, 403, "not-your-resource")
-        mine = await intruder.client.post(
-            "/events/user/x", params={"application": intruder.name, "source": f"channel:{own}"}
+    victim, own = victim_and_own
+    for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"channel:{own},channel:{victim}"):
+        answer = await intruder.client.post(
+            "/events/user/x", params={"application": intruder.name, "source": source}
         )
-        assert mine.status_code == 204, mine.text
-    finally:
-        await intruder.client.delete(f"/channels/{own}")
-        await gw.delete(f"/channels/{victim}")
+        refused_by_gateway(answer, 403, "not-your-resource")
+    mine = await intruder.client.post(
+        "/events/user/x", params={"application": intruder.name, "source": f"channel:{own}"}
+    )
+    assert mine.status_code == 204, mine.text
 
 
 # -- row 9: Stasis device states are namespaced per app ---------------------------------------------

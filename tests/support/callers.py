@@ -53,6 +53,12 @@ class Callers:
         self.channels += new
         return new
 
+    async def one_on_each_node(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Two calls, which the edge puts on different nodes (consecutive calls alternate)."""
+        first, second = await self.call(2)
+        assert node_of(first["id"]) != node_of(second["id"])
+        return first, second
+
     async def hang_up(self, channel_id: str) -> None:
         assert (await self.gw.delete(f"/channels/{channel_id}")).status_code in (204, 404)
 

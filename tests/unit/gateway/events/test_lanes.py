@@ -3,9 +3,14 @@
 import asyncio
 import queue
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import pytest
+
 from gateway.events.lanes import ACK, FINISHED, RETRY, Lane, Outcome, Publish, Retry
+
+Settled = queue.SimpleQueue[tuple[Lane, Any, Outcome]]
 
 
 class Message:
@@ -14,19 +19,34 @@ class Message:
         self.delivery_info = {"number": number}
 
 
-def settled_numbers(
-    settled: "queue.SimpleQueue[tuple[Lane, Any, Outcome]]", count: int
-) -> list[tuple[int, Any]]:
+def settled_numbers(settled: Settled, count: int) -> list[tuple[int, Any]]:
     """The next ``count`` outcomes as (message number, outcome), waiting for each."""
     return [
         (item.message.number, outcome) for _, item, outcome in (settled.get(timeout=5) for _ in range(count))
     ]
 
 
-async def test_deliveries_are_handled_in_order_without_waiting_for_each() -> None:
-    loop = asyncio.get_running_loop()
-    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
+def push_all(lane: Lane, numbers: Iterable[int], work_for: Callable[[int], Any]) -> None:
+    """Push a message per number, each with the work made for it."""
+    for number in numbers:
+        lane.push(Message(number), work_for(number))
+
+
+@pytest.fixture
+def settled() -> Settled:
+    """Where the lane reports each outcome, as the consuming thread reads them."""
+    return queue.SimpleQueue()
+
+
+@pytest.fixture
+def lane(settled: Settled) -> Iterator[Lane]:
+    """A lane without a channel (not started: each test starts it where it needs)."""
     lane = Lane("test", channel=None, settled=settled)
+    yield lane
+
+
+async def test_deliveries_are_handled_in_order_without_waiting_for_each(lane: Lane, settled: Settled) -> None:
+    loop = asyncio.get_running_loop()
     handled: list[int] = []
     gate = asyncio.Event()
 
@@ -41,8 +61,7 @@ async def test_deliveries_are_handled_in_order_without_waiting_for_each() -> Non
 
     def thread() -> None:
         lane.start(loop)
-        for number in range(5):
-            lane.push(Message(number), work_for(number))
+        push_all(lane, range(5), work_for)
 
     pusher = threading.Thread(target=thread)
     pusher.start()
@@ -52,13 +71,11 @@ async def test_deliveries_are_handled_in_order_without_waiting_for_each() -> Non
     outcomes = await asyncio.to_thread(settled_numbers, settled, 5)
     assert handled == [0, 1, 2, 3, 4]
     assert outcomes == [(0, ACK), (1, ACK), (2, ACK), (3, Publish("", "q", {})), (4, ACK)]
-    lane.close()
 
 
-async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation() -> None:
-    loop = asyncio.get_running_loop()
-    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
-    lane = Lane("test", channel=None, settled=settled)
+async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation(
+    lane: Lane, settled: Settled
+) -> None:
     handled: list[int] = []
     failing = {1}
 
@@ -71,9 +88,8 @@ async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation
 
         return work
 
-    lane.start(loop)
-    for number in range(4):
-        lane.push(Message(number), work_for(number))
+    lane.start(asyncio.get_running_loop())
+    push_all(lane, range(4), work_for)
     first = await asyncio.to_thread(settled_numbers, settled, 2)
     assert first == [(0, ACK), (1, RETRY)]
     await asyncio.sleep(0.1)
@@ -81,18 +97,15 @@ async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation
     assert settled.empty()
     failing.clear()
     lane.generation += 1  # what the thread does when it recovers the channel
-    for number in (1, 2, 3):
-        lane.push(Message(number), work_for(number))
+    push_all(lane, (1, 2, 3), work_for)
     again = await asyncio.to_thread(settled_numbers, settled, 3)
     assert again == [(1, ACK), (2, ACK), (3, ACK)]
     assert handled == [0, 1, 2, 3]
-    lane.close()
 
 
-async def test_a_finishing_lane_completes_the_message_in_hand_and_skips_the_rest() -> None:
-    loop = asyncio.get_running_loop()
-    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
-    lane = Lane("test", channel=None, settled=settled)
+async def test_a_finishing_lane_completes_the_message_in_hand_and_skips_the_rest(
+    lane: Lane, settled: Settled
+) -> None:
     handled: list[int] = []
     gate = asyncio.Event()
 
@@ -104,9 +117,8 @@ async def test_a_finishing_lane_completes_the_message_in_hand_and_skips_the_rest
 
         return work
 
-    lane.start(loop)
-    for number in range(3):
-        lane.push(Message(number), work_for(number))
+    lane.start(asyncio.get_running_loop())
+    push_all(lane, range(3), work_for)
     await asyncio.sleep(0.05)  # 0 is in hand, 1 and 2 wait
     lane.finish()
     await asyncio.sleep(0.05)
@@ -118,13 +130,9 @@ async def test_a_finishing_lane_completes_the_message_in_hand_and_skips_the_rest
     await asyncio.sleep(0.05)
     assert handled == [0]  # 1 and 2 go back to the queue with the channel
     assert settled.empty()
-    lane.close()
 
 
-async def test_an_idle_lane_finishes_at_once() -> None:
-    settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
-    lane = Lane("test", channel=None, settled=settled)
+async def test_an_idle_lane_finishes_at_once(lane: Lane, settled: Settled) -> None:
     lane.start(asyncio.get_running_loop())
     lane.finish()
     assert (await asyncio.to_thread(settled.get, True, 5))[2] == FINISHED
-    lane.close()
