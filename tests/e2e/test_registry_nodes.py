@@ -16,7 +16,7 @@ from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
 
 
-async def test_app_registered_once_is_served_by_every_node_within_2_s(
+async def test_app_registered_once_is_served_by_every_node(
     cluster: Cluster, registry: httpx.AsyncClient, app_name: str, extension: str,
     node_aris: dict[str, str], ari_auth: tuple[str, str],
 ) -> None:  # fmt: skip
@@ -83,7 +83,7 @@ async def test_drained_node_gets_no_new_calls(
     assert drained.status_code == 200 and drained.json()["drained"] is True
     try:
         await until(lambda: dispatch_set(cluster) == {cluster.spec.nodes[1].sip_address}, timeout=15,
-                    message="the edge follows the drain within 5 s")  # fmt: skip
+                    message="the edge follows the drain")  # fmt: skip
         assert await calls_per_node(cluster, registered_app.name, registered_app.extension, 20) == {"n2": 20}
     finally:
         assert (await registry.delete("/nodes/n1/drain")).status_code == 200
