@@ -31,8 +31,10 @@ async def calls_per_node(cluster: Cluster, app: str, extension: str, calls: int)
         async with answering_from_bus(tap, node_aris, auth):
             result = await place_calls(f"127.0.0.1:{cluster.spec.sip_edge_port}", extension, calls=calls,
                                        rate=20, hold_ms=200)  # fmt: skip
-            await until(lambda: len(tap.events("StasisEnd")) == calls, message=f"{calls} calls ended")
-    assert result.successful == calls, result.output[-2000:]
+            assert result.successful == calls, result.output[-2000:]
+            await until(
+                lambda: len(tap.events("StasisEnd")) == calls, timeout=30, message=f"{calls} calls ended"
+            )
     return Counter(start.node_id for start in tap.events("StasisStart"))
 
 

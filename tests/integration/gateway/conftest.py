@@ -18,7 +18,6 @@ import httpx
 import pytest
 import redis
 
-from ariscale_cluster import backing
 from ariscale_cluster import consul as consul_launch
 from ariscale_cluster.cluster import wait_until
 from ariscale_common import AmqpSettings, ConsulSettings, RedisSettings
@@ -29,17 +28,6 @@ from tests.integration.gateway.events_harness import BusPublisher, GatewayServer
 from tests.support.servers import scratch_spec
 
 EVENTS_REDIS_URL = "redis://127.0.0.1:6379/3"
-
-
-@pytest.fixture(scope="session")
-def events_amqp_url() -> Iterator[str]:
-    """A RabbitMQ vhost of our own on the machine's broker, deleted at the end."""
-    vhost = f"ariscale-events-{uuid.uuid4().hex[:8]}"
-    for args in (("add_vhost", vhost), ("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")):
-        result = backing.rabbitmqctl(*args)
-        assert result.returncode == 0, result.stderr
-    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    backing.rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(scope="session")
