@@ -81,3 +81,16 @@ async def test_the_forgotten_mark_expires(
     ttl = await redis_client.ttl(keys.forgotten(Kind.CHANNEL.value, "n2-1.0"))
 
     assert ttl > 0  # a mark that never expired would pile up one key per dead resource
+
+
+async def test_placement_counts_follow_calls_reported_by_their_nodes(
+    tracker: StasisTracker, ownership: OwnershipStore
+) -> None:
+    """An inbound call recorded from its StasisStart counts for its node; forgotten, it no longer does."""
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-7.0"))
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-8.0"))
+    assert await ownership.channel_counts(["n1", "n2"]) == [2, 0]
+
+    await ownership.forget_dead(Kind.CHANNEL, "n1-7.0", "n1")
+    await ownership.release(Kind.CHANNEL, "n1-8.0")
+    assert await ownership.channel_counts(["n1", "n2"]) == [0, 0]

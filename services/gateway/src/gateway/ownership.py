@@ -18,10 +18,14 @@ from gateway.redis_store import RedisStore
 # still on their way (RabbitMQ, the tracker's queue): far longer than any such lag.
 FORGOTTEN_FOR_S = 300
 
-# SET the owner unless the resource was forgotten because this very node died.
-_SET_UNLESS_FORGOTTEN = (
-    "if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1"
-)
+# SET the owner unless the resource was forgotten because this very node died; a channel also
+# joins its node's index (KEYS[3], placement's counts) with score ARGV[3].
+_SET_UNLESS_FORGOTTEN = """
+if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[4] == 'channel' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5]) end
+return 1
+"""
 
 # Compare-and-delete in one step: nothing can re-point the entry between the check and the DEL.
 _RELEASE_ON_NODE = """
@@ -104,9 +108,10 @@ class OwnershipStore(RedisStore):
     async def set_reported(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
         """Record ``owner`` as its node's event reports it; False if :meth:`forget_dead` forgot the
         resource with that node (the event was sent before the node died, and arrived after)."""
-        forgotten = self._keys.forgotten(kind.value, resource_id)
-        keys_and_args = [self._key(kind, resource_id), forgotten, owner.encode(), owner.node]
-        return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 2, *keys_and_args))
+        keys = [self._key(kind, resource_id), self._keys.forgotten(kind.value, resource_id)]
+        keys.append(self._keys.node_channels(owner.node))
+        args: list[str | float] = [owner.encode(), owner.node, time.time(), kind.value, resource_id]
+        return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 3, *keys, *args))
 
     async def release(self, kind: Kind, resource_id: str) -> None:
         key = self._key(kind, resource_id)
@@ -123,6 +128,8 @@ class OwnershipStore(RedisStore):
         """Drop the entry of a resource that died with ``node``, for good: see :meth:`set_reported`."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._key(kind, resource_id))
+            if kind is Kind.CHANNEL:
+                pipe.zrem(self._keys.node_channels(node), resource_id)
             pipe.set(self._keys.forgotten(kind.value, resource_id), node, ex=FORGOTTEN_FOR_S)
             await pipe.execute()
 
