@@ -13,11 +13,12 @@ from tests.support import bridges
 from tests.support.audio import band_energy, make_tone, peak_frequency, record, record_what_is_heard
 from tests.support.callers import Callers, node_of
 from tests.support.gateway import second_gateway
+from tests.support.ownership import recorded_channels
 from tests.support.waiting import until
 
 
 async def test_four_callers_on_both_nodes_share_one_leg_per_node(
-    gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_callers: Callers
+    cluster: Cluster, gw: httpx.AsyncClient, nodes: dict[str, httpx.AsyncClient], app_callers: Callers
 ) -> None:
     channels = await app_callers.call(4)
     assert set(Counter(node_of(c["id"]) for c in channels)) == {"n1", "n2"}
@@ -30,6 +31,8 @@ async def test_four_callers_on_both_nodes_share_one_leg_per_node(
     assert await bridges.legs_per_node(nodes) == {"n1": 1, "n2": 1}, (
         "one leg: its home end and its remote end"
     )
+    legs = {leg for client in nodes.values() for leg in await bridges.leg_channels(client)}
+    assert not legs & await recorded_channels(cluster), "link legs are no app's: never recorded"
 
     fifth = (await app_callers.call(1))[0]
     await bridges.add_channels(gw, bridge_id, fifth["id"])

@@ -94,3 +94,38 @@ async def test_placement_counts_follow_calls_reported_by_their_nodes(
     await ownership.forget_dead(Kind.CHANNEL, "n1-7.0", "n1")
     await ownership.release(Kind.CHANNEL, "n1-8.0")
     assert await ownership.channel_counts(["n1", "n2"]) == [0, 0]
+
+
+def channel_destroyed(channel_id: str) -> bytes:
+    return json.dumps({"type": "ChannelDestroyed", "channel": {"id": channel_id}}).encode()
+
+
+async def test_a_call_that_ends_before_its_creation_is_recorded_stays_forgotten(
+    tracker: StasisTracker, ownership: OwnershipStore
+) -> None:
+    """An originate that fails at once: its ChannelDestroyed is consumed before the gateway records
+    the node's 200; the late record must not bring the channel back (nor count it for placement)."""
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("n1-9.0"))
+    assert not await ownership.record_created(Kind.CHANNEL, "n1-9.0", Owner("n1", APP))
+    assert await ownership.get(Kind.CHANNEL, "n1-9.0") is None
+    assert await ownership.channel_counts(["n1"]) == [0]
+
+
+async def test_a_created_channel_is_recorded_and_counted_until_it_ends(
+    tracker: StasisTracker, ownership: OwnershipStore
+) -> None:
+    assert await ownership.record_created(Kind.CHANNEL, "n1-10.0", Owner("n1", APP))
+    assert await ownership.channel_counts(["n1"]) == [1]
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("n1-10.0"))
+    assert await ownership.get(Kind.CHANNEL, "n1-10.0") is None
+    assert await ownership.channel_counts(["n1"]) == [0]
+
+
+async def test_an_app_may_reuse_the_id_of_a_channel_that_ended(
+    tracker: StasisTracker, ownership: OwnershipStore
+) -> None:
+    """Claiming an id clears its tombstone: the new channel of that id is recorded."""
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("mine"))
+    assert await ownership.claim(Kind.CHANNEL, "mine", Owner("n1", APP)) == Owner("n1", APP)
+    assert await ownership.record_created(Kind.CHANNEL, "mine", Owner("n1", APP))
+    assert await ownership.get(Kind.CHANNEL, "mine") == Owner("n1", APP)

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from ariscale_common.ari import AriClient, AriError
+from ariscale_common.dialplan import LINK_APP
 from gateway import metrics
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
@@ -70,7 +71,8 @@ class Locator:
         except AriError:
             return None
         app = await self._app_of(client, kind, resource_id, resource)
-        return Owner(node=node.node_id, app=app) if app else None
+        # Link legs are the gateway's own machinery, no app's resource: never recorded, never shown.
+        return Owner(node=node.node_id, app=app) if app and app != LINK_APP else None
 
     async def _app_of(self, client: AriClient, kind: Kind, resource_id: str, resource: Any) -> str | None:
         if kind is Kind.CHANNEL:

@@ -18,6 +18,19 @@ from gateway.redis_store import RedisStore
 # still on their way (RabbitMQ, the tracker's queue): far longer than any such lag.
 FORGOTTEN_FOR_S = 300
 
+# How long an ended resource's tombstone stops a creation record that lost the race with its end
+# event (a call that fails at once can end before its node's 200 reaches the gateway).
+ENDED_FOR_S = 60
+
+# SET the owner unless the resource's end event came already (KEYS[2]); a channel also joins its
+# node's index (KEYS[3]) with score ARGV[2].
+_SET_UNLESS_ENDED = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[3] == 'channel' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4]) end
+return 1
+"""
+
 # SET the owner unless the resource was forgotten because this very node died; a channel also
 # joins its node's index (KEYS[3], placement's counts) with score ARGV[3].
 _SET_UNLESS_FORGOTTEN = """
@@ -57,8 +70,10 @@ class Owner:
         return cls(node=str(data["node"]), app=str(data["app"]))
 
 
-# Forget an entry and take a channel out of its node's index, in one step (the node is in the entry).
+# Forget an entry and take a channel out of its node's index, in one step (the node is in the entry);
+# with a TTL (ARGV[4]), leave the tombstone KEYS[2] that says the resource ended.
 _RELEASE = """
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local raw = redis.call('GET', KEYS[1])
 if raw and ARGV[2] == 'channel' then
   local ok, owner = pcall(cjson.decode, raw)
@@ -95,11 +110,22 @@ class OwnershipStore(RedisStore):
             pipe.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
             await pipe.execute()
 
+    async def record_created(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
+        """Record a resource its node just created; False if its end event came first (see :meth:`end`)."""
+        keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
+        keys.append(self._keys.node_channels(owner.node))
+        args: list[str | float] = [owner.encode(), time.time(), kind.value, resource_id]
+        return bool(await self._redis.eval(_SET_UNLESS_ENDED, 3, *keys, *args))
+
     async def claim(self, kind: Kind, resource_id: str, owner: Owner) -> Owner:
         """Record ``owner`` unless someone already did; return whoever owns it now."""
         if await self._redis.set(self._key(kind, resource_id), owner.encode(), nx=True):
-            if kind is Kind.CHANNEL:
-                await self._redis.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
+            async with self._redis.pipeline(transaction=False) as pipe:
+                # The app reuses the id of a resource that ended: the new one has not.
+                pipe.delete(self._keys.ended(kind.value, resource_id))
+                if kind is Kind.CHANNEL:
+                    pipe.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
+                await pipe.execute()
             return owner
         current = await self.get(kind, resource_id)
         # Released between our SET NX and GET: try once more rather than report nobody.
@@ -114,8 +140,17 @@ class OwnershipStore(RedisStore):
         return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 3, *keys, *args))
 
     async def release(self, kind: Kind, resource_id: str) -> None:
-        key = self._key(kind, resource_id)
-        await self._redis.eval(_RELEASE, 1, key, resource_id, kind.value, self._keys.node_channels(""))
+        """Forget the entry (the resource may live on, e.g. a channel gone back to the dialplan)."""
+        await self._release(kind, resource_id, "")
+
+    async def end(self, kind: Kind, resource_id: str) -> None:
+        """Forget a resource whose end event came, so that a creation record still on its way skips it."""
+        await self._release(kind, resource_id, str(ENDED_FOR_S))
+
+    async def _release(self, kind: Kind, resource_id: str, tombstone_ttl: str) -> None:
+        keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
+        args = [resource_id, kind.value, self._keys.node_channels(""), tombstone_ttl]
+        await self._redis.eval(_RELEASE, 2, *keys, *args)
 
     async def channel_counts(self, nodes: Sequence[str]) -> list[int]:
         """How many channels each of ``nodes`` owns, from the index (one round trip for all)."""

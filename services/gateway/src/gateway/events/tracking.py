@@ -96,7 +96,7 @@ class StasisTracker:
 
     async def channel_destroyed(self, owner: Owner, event: Event) -> None:
         channel_id = event["channel"]["id"]
-        await self._ownership.release(Kind.CHANNEL, channel_id)
+        await self._ownership.end(Kind.CHANNEL, channel_id)
         await self._calls.remove(owner.app, channel_id)
 
     async def bridge_destroyed(self, owner: Owner, event: Event) -> None:
@@ -106,7 +106,7 @@ class StasisTracker:
         await self._members.forget(bridge_id, owner.node)
 
     async def playback_finished(self, owner: Owner, event: Event) -> None:
-        await self._ownership.release(Kind.PLAYBACK, event["playback"]["id"])
+        await self._ownership.end(Kind.PLAYBACK, event["playback"]["id"])
 
     async def recording_ended(self, owner: Owner, event: Event) -> None:
-        await self._ownership.release(Kind.RECORDING, event["recording"]["name"])
+        await self._ownership.end(Kind.RECORDING, event["recording"]["name"])

@@ -50,7 +50,9 @@ class Creation:
             return answer
         created = answer.decoded()
         if isinstance(created, dict) and created.get("id"):
-            await self._ownership.set(kind, str(created["id"]), Owner(node.node_id, call.app))
+            owner = Owner(node.node_id, call.app)
+            if not await self._ownership.record_created(kind, str(created["id"]), owner):
+                log.info("app %s's new %s %s ended before its node answered", call.app, kind, created["id"])
             if kind is Kind.BRIDGE:
                 await self._tag_bridge(node, str(created["id"]), call.app)
                 await self._placing.created(
@@ -61,7 +63,7 @@ class Creation:
 
     async def record_sub_resource(self, kind: Kind, resource_id: str, owner: Owner) -> None:
         """A playback, recording or snoop channel started on its owner's node."""
-        await self._ownership.set(kind, resource_id, owner)
+        await self._ownership.record_created(kind, resource_id, owner)
         if kind is Kind.RECORDING:
             # The live recording becomes a stored one under the same name on the same node.
             await self._ownership.set(Kind.STORED, resource_id, owner)
