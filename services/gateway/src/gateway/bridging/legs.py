@@ -94,6 +94,11 @@ class LinkStore(RedisStore):
             keys.append(self._keys.leg_call(link.call_id))
         await self._redis.delete(*keys)
 
+    async def mark_leg_call(self, call_id: str, bridge_id: str) -> None:
+        """Name a leg's Call-ID as soon as it is known: members' BRIDGEPVTCALLID events naming it
+        come before the link is saved. Expires unless :meth:`save` keeps it."""
+        await self._redis.set(self._keys.leg_call(call_id), bridge_id, ex=BUILD_TTL_SECONDS)
+
     async def is_leg_call(self, call_id: str) -> bool:
         return bool(await self._redis.exists(self._keys.leg_call(call_id)))
 
@@ -195,6 +200,7 @@ class Linker:
                 "channelId": home_leg,
             },
         )
+        await self._store.mark_leg_call(str(leg["protocol_id"]), bridge_id)
         remote_leg = await self._remote_end(remote, str(leg["protocol_id"]))
         await remote_ari.post(f"/channels/{remote_leg}/answer")
         # A leg's caller id must not reach the members as a connected line ("Anonymous").
