@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.events.sequence import SEQ_FIELD
+
 CACHE = Path(os.environ.get("ARISCALE_COMPAT_CACHE", "/var/cache/ariscale/compat"))
 FLOWS = Path(__file__).resolve().parents[1] / "e2e" / "compat"
 PYPI = ("aioari==0.10.2", "ari-client==0.9.0")
@@ -131,6 +133,10 @@ def normalised(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
+def _without_seq(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k != SEQ_FIELD}
+
+
 def comparable(transcript: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """The transcript's REST answers and its app's events (those of :data:`EVENT_TYPES`, the flow's
     own variable only), normalised; events as a sorted list, since libraries dispatch concurrently."""
@@ -145,5 +151,6 @@ def comparable(transcript: dict[str, Any], names: dict[str, str]) -> dict[str, A
         if e.get("type") in EVENT_TYPES
         and (e.get("type") != "ChannelVarset" or e.get("variable") == "COMPAT")
     ]
-    shown = [json.dumps(normalised(e, names), sort_keys=True) for e in events]
+    # ariscale_seq is the cluster's extension field (a node has no app-wide sequence): left out.
+    shown = [json.dumps(normalised(_without_seq(e), names), sort_keys=True) for e in events]
     return {"steps": normalised(steps, names), "events": sorted(shown)}

@@ -19,6 +19,7 @@ from kombu.entity import Exchange
 from kombu.messaging import Producer
 
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, app_queue_name, stasis_routing_key
+from gateway.events.sequence import SEQ_FIELD
 from gateway.main import create_app
 from gateway.settings import Settings
 
@@ -44,8 +45,9 @@ class GatewayServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def events_url(self, app: str, password: str, apps: str | None = None) -> str:
-        return f"ws://127.0.0.1:{self.port}/ari/events?app={apps or app}&api_key={app}:{password}"
+    def events_url(self, app: str, password: str, apps: str | None = None, after: int | None = None) -> str:
+        resume = "" if after is None else f"&after={after}"
+        return f"ws://127.0.0.1:{self.port}/ari/events?app={apps or app}&api_key={app}:{password}{resume}"
 
     def start(self, timeout: float = 20.0) -> "GatewayServer":
         self._thread.start()
@@ -109,11 +111,13 @@ class BusPublisher:
 
 
 class EventStream:
-    """A plain websocket on ``/ari/events``, collecting what arrives."""
+    """A plain websocket on ``/ari/events``, collecting what arrives: the events without their
+    number (as the nodes sent them), and the numbers apart."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.events: list[dict[str, Any]] = []
+        self.seqs: list[int | None] = []
         self._ws: Any = None
         self._task: asyncio.Task[None] | None = None
 
@@ -125,7 +129,9 @@ class EventStream:
     async def _read(self) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self._ws:
-                self.events.append(json.loads(raw))
+                event = json.loads(raw)
+                self.seqs.append(event.pop(SEQ_FIELD, None))
+                self.events.append(event)
 
     async def close(self) -> None:
         if self._ws is not None:

@@ -1,6 +1,7 @@
 """Events from the bus reach the right websocket: one app's calls, spread over its instances,
 each call whole and in order, on one gateway or several (real RabbitMQ, Redis and Consul)."""
 
+import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -148,21 +149,52 @@ async def _twenty_calls_split_between(
     assert owners == {"one": 10, "other": 10}, owners  # round robin over two
 
 
+@pytest.mark.parametrize("after", [None, 3, 5], ids=["plain", "after-3", "after-5"])
 async def test_reconnect_within_grace_loses_nothing(
-    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher, live: LiveCount
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+    after: int | None,
 ) -> None:
+    """Plainly, the rest waited in the app's queue; ``after`` a number seen, the logged events
+    after it come first (as if those after it were lost with the connection), none twice."""
     app, password = events_app()
     gateway = await start_gateway("g1", hangup_grace_seconds=30)
     call = call_events(app, "n1-1.0", middle=20)
     async with streams(gateway.events_url(app, password)) as (ws,):
         await bus_publisher.publish(app, "n1", *call[:5])
         await until(lambda: len(ws.events) == 5, message="the first 5 events")
+    assert ws.seqs == [1, 2, 3, 4, 5]
     await until(lambda: live(app) == 0, message="detached")
     await bus_publisher.publish(app, "n1", *call[5:15])  # nobody connected: they wait
-    async with streams(gateway.events_url(app, password)) as (again,):
+    seen = 5 if after is None else after
+    async with streams(gateway.events_url(app, password, after=after)) as (again,):
         await bus_publisher.publish(app, "n1", *call[15:])
-        await until(lambda: len(again.events) == len(call) - 5, message="every event after the drop")
-    assert ws.events + again.events == call
+        await until(lambda: len(again.events) == len(call) - seen, message="every event after the drop")
+        await bus_publisher.publish(app, "n1", *call[:2])  # more afterwards: numbered on
+        await until(lambda: len(again.events) == len(call) - seen + 2, message="2 more")
+    assert again.seqs == list(range(seen + 1, len(call) + 3))
+    assert ws.events[:seen] + again.events == call + call[:2]
+
+
+async def test_resume_refusals_name_the_problem_before_the_upgrade(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher
+) -> None:
+    app, password = events_app()
+    gateway = await start_gateway("g1", event_replay_size=3)
+    async with streams(gateway.events_url(app, password)) as (ws,):
+        await bus_publisher.publish(app, "n1", *call_events(app, "n1-1.0", middle=3))
+        await until(lambda: len(ws.events) == 6, message="6 events")
+    cases = {"x": (400, "bad-request"), "2": (410, "resume-expired"), "7": (400, "sequence-unknown")}
+    for after, (status, error) in cases.items():
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(gateway.events_url(app, password) + f"&after={after}")
+        answer = refused.value.response
+        assert (answer.status_code, json.loads(answer.body)["error"]) == (status, error), answer.body
+    async with streams(gateway.events_url(app, password, after=3)) as (resumed,):
+        await until(lambda: len(resumed.events) == 3, message="4, 5 and 6")
+    assert resumed.seqs == [4, 5, 6]
 
 
 async def test_a_dropped_instance_s_calls_move_to_the_other(

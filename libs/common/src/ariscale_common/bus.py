@@ -28,10 +28,12 @@ The gateways' side, declared by every gateway (idempotent):
   When no instance is connected anywhere, nothing consumes the queue and events wait.
 * exchange ``ariscale.gateway`` (direct) and queue ``ariscale.gateway.<gateway id>`` (auto-delete)
   bound with the gateway id: events another gateway's dispatcher hands to one of this gateway's
-  websockets, with headers ``ariscale-app`` and ``ariscale-instance``. When that websocket has
-  closed meanwhile, the event goes back to the app's queue (default exchange) with header
+  websockets, as the app sees them but without their number, with headers ``ariscale-app``,
+  ``ariscale-instance`` and ``ariscale-seq`` (the number). When that websocket has closed
+  meanwhile, the event goes back to the app's queue (default exchange) with header
   ``ariscale-avoid`` naming the instance, and the dispatcher picks another one. Events forwarded
-  to a gateway that crashed are lost with its websockets.
+  to a gateway that crashed are lost with its websockets, but logged: the app gets them again
+  when it reconnects with ``?after=`` (:mod:`gateway.events.sequence`).
 
 Nobody else builds these strings: use the names and functions below.
 """
@@ -53,6 +55,16 @@ APP_QUEUE_TTL_MS = 300_000  # events nobody took for 5 min belong to calls hung 
 APP_HEADER = "ariscale-app"
 INSTANCE_HEADER = "ariscale-instance"
 AVOID_HEADER = "ariscale-avoid"
+SEQ_HEADER = "ariscale-seq"  # the event's number in its app's sequence (gateway.events.sequence)
+
+
+def event_id(headers: dict[str, object]) -> str | None:
+    """The id of the event a message carries (``message_id``'s form), the same on every delivery
+    of it; None when a header is missing (a publisher other than a node agent)."""
+    parts = [headers.get(HEADER_NODE_ID), headers.get(HEADER_AGENT_RUN), headers.get(HEADER_SEQ)]
+    if any(p is None or p == "" for p in parts):
+        return None
+    return ".".join(str(p) for p in parts)
 
 
 def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:

@@ -9,6 +9,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P instances:<app>           zset    live instances of an app, score = live until
     P assign:<app>:<call>       string  instance a call's events go to
     P turn:<app>                counter round-robin turn for new calls of an app
+    P events:<app>              hash    the app's event sequence, recent events and their instances
     P calls:<app>               zset    the app's calls in Stasis, score = arrival time
     P call-apps                 set     apps that have entries in ``calls:``
     P lock:grace                string  held by the one gateway sweeping calls nobody handles
@@ -56,6 +57,9 @@ class Keyspace:
 
     def turn(self, app: str) -> str:
         return f"{self.prefix}turn:{app}"
+
+    def event_log(self, app: str) -> str:
+        return f"{self.prefix}events:{app}"
 
     def calls(self, app: str) -> str:
         return f"{self.prefix}calls:{app}"

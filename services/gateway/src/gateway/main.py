@@ -32,10 +32,11 @@ from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
 from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
-from gateway.events.dispatch import Assignments, Dispatcher
+from gateway.events.dispatch import Dispatcher
 from gateway.events.grace import GraceSweeper
 from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances
+from gateway.events.sequence import EventLog
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
 from gateway.failover.incidents import Incidents
@@ -147,6 +148,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
     settings = core.settings
     registry = InstanceRegistry(core.redis, core.keys, settings.instance_ttl_seconds)
     calls = CallIndex(core.redis, core.keys)
+    events = EventLog(core.redis, core.keys, keep=settings.event_replay_size)
     instances = Instances(
         registry,
         core.gateway_id,
@@ -154,6 +156,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         heartbeat=settings.instance_heartbeat_seconds,
         send_timeout=settings.event_send_timeout_seconds,
         queue_size=settings.event_queue_size,
+        events=events,
     )
 
     async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -161,7 +164,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         seen = await core.bridges.app_view(event)
         return core.identity.event(seen) if seen is not None else None
 
-    dispatcher = Dispatcher(Assignments(core.redis, core.keys, registry), instances, view=app_view)
+    dispatcher = Dispatcher(events, instances, view=app_view)
     tracker = StasisTracker(core.ownership, calls, core.members, member_left=core.linker.unlink_if_unused)
     worker = BusWorker(
         settings.amqp.url,

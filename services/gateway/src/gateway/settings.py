@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # Events waiting for one websocket; a client that lets more pile up is disconnected as stuck
     # (each websocket has its own queue, so a stuck one never delays another app's events).
     event_queue_size: int = 1000
+    # Events kept per app for clients that reconnect with ?after=<ariscale_seq> (about 1.5 kB each).
+    event_replay_size: int = 10_000
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
     # The cluster's one identity, as one Asterisk's: GET /asterisk/info and /asterisk/ping answer

@@ -5,6 +5,9 @@ receive, comma-separated as in ARI; here each must be the authenticated app itse
 happen before the upgrade, as an HTTP answer with ariscale's JSON error body (400, 401, 403).
 ``subscribeAll`` is accepted for compatibility; the stream carries every event the nodes publish
 for the app. Each connection is one *instance* of the app: each call's events go to one instance.
+Every event carries ``ariscale_seq``, the app's sequence number; ``after=<seq>`` resumes: the
+logged events after it come first (410 ``resume-expired`` when they are no longer kept, 400
+``sequence-unknown`` when no such number was given; :mod:`gateway.events.sequence`).
 ``RESTRequest`` messages from the client are answered on it (:mod:`gateway.routing.websocket_requests`).
 """
 
@@ -18,6 +21,7 @@ from fastapi.responses import JSONResponse
 from ariscale_common.errors import ApiError, Forbidden, error_body
 from gateway.auth import Authenticator
 from gateway.events.instances import Instance, Instances
+from gateway.events.sequence import parse_after
 from gateway.routing.websocket_requests import WebsocketRequests
 
 router = APIRouter(tags=["events"])
@@ -46,6 +50,12 @@ async def events(
     app: Annotated[str | None, Query(description="Apps to receive events of, comma-separated")] = None,
     subscribe_all: Annotated[bool, Query(alias="subscribeAll")] = False,
     api_key: Annotated[str | None, Query(description="app:password, instead of HTTP basic")] = None,
+    after: Annotated[
+        str | None,
+        Query(
+            description="Resume: the ariscale_seq of the last event received; the events after it come first"
+        ),
+    ] = None,
 ) -> None:
     authenticator: Authenticator = websocket.app.state.authenticator
     instances: Instances = websocket.app.state.instances
@@ -53,13 +63,18 @@ async def events(
         client = websocket.client.host if websocket.client else ""
         name = await authenticator.authenticate(websocket.headers.get("authorization"), api_key, client)
         check_apps(name, requested_apps(app))
+        resume_after = parse_after(after)
+        # Connected means events flow, as with one Asterisk: not before the app's queue exists.
+        await instances.prepare(name, resume_after)
     except ApiError as exc:
         await _refuse(websocket, exc)
         return
-    # Connected means events flow, as with one Asterisk: not before the app's queue exists.
-    await instances.prepare(name)
     await websocket.accept()
-    instance = await instances.attach(name, websocket.send_text)
+    try:
+        instance = await instances.attach(name, websocket.send_text, resume_after)
+    except ApiError as exc:  # the events after it were dropped since prepare (rare): say so
+        await websocket.close(code=1008, reason=f"{exc.error_id}: {exc.message}"[:120])
+        return
     try:
         await _until_closed(websocket, instance, websocket.app.state.ws_requests)
     finally:

@@ -34,11 +34,13 @@ from ariscale_common.bus import (
     GATEWAY_EXCHANGE,
     INSTANCE_HEADER,
     OWNERSHIP_QUEUE,
+    SEQ_HEADER,
     STASIS_EXCHANGE,
     STASIS_EXCHANGE_TYPE,
     all_apps_binding,
     app_binding,
     app_queue_name,
+    event_id,
     gateway_queue_name,
     parse_routing_key,
 )
@@ -57,8 +59,8 @@ TURN_S = 0.02  # the thread's longest wait for the broker before it settles outc
 RETRY_PAUSE_S = 0.2  # before a message that could not be handled is delivered again
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
-Dispatch = Callable[[str, bytes, str | None], Coroutine[Any, Any, Forward | None]]
-Deliver = Callable[[str, str, bytes], Coroutine[Any, Any, bool]]
+Dispatch = Callable[[str, bytes, str | None, str | None], Coroutine[Any, Any, Forward | None]]
+Deliver = Callable[[str, str, bytes, int | None], Coroutine[Any, Any, bool]]
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
 _gateways = Exchange(GATEWAY_EXCHANGE, type="direct", durable=True)
@@ -308,16 +310,21 @@ class BusWorker(ConsumerProducerMixin):
                 return  # being handed back: left unacknowledged, the channel's close requeues it
         headers = dict(message.headers or {})
         avoid = headers.pop(AVOID_HEADER, None)
+        headers.pop(SEQ_HEADER, None)
         body = _raw(message)
         metrics.taken_from_bus("app", body)
 
         async def work() -> Outcome:
-            forward = await self._dispatch(app, body, avoid)
+            forward = await self._dispatch(app, body, avoid, event_id(headers))
             if forward is None:
                 return ACK
-            return Publish(
-                _gateways, forward.gateway, {**headers, APP_HEADER: app, INSTANCE_HEADER: forward.instance}
-            )
+            forwarded = {
+                **headers,
+                APP_HEADER: app,
+                INSTANCE_HEADER: forward.instance,
+                SEQ_HEADER: forward.seq,
+            }
+            return Publish(_gateways, forward.gateway, forwarded, forward.text.encode())
 
         self._push(_app_lane(app), message, work)
 
@@ -329,9 +336,10 @@ class BusWorker(ConsumerProducerMixin):
             message.ack()
             return
         body = _raw(message)
+        seq = headers.get(SEQ_HEADER)
 
         async def work() -> Outcome:
-            if await self._deliver(app, instance, body):
+            if await self._deliver(app, instance, body, seq if isinstance(seq, int) else None):
                 return ACK
             return Publish("", app_queue_name(app), {**headers, AVOID_HEADER: instance})
 
@@ -384,7 +392,7 @@ class BusWorker(ConsumerProducerMixin):
 
     def _publish(self, message: Any, publish: Publish) -> None:
         self.producer.publish(
-            message.body,
+            publish.body if publish.body is not None else message.body,
             exchange=publish.exchange,
             routing_key=publish.key,
             headers=publish.headers,

@@ -7,8 +7,7 @@ Written by :mod:`gateway.events.tracking`, read by :mod:`gateway.events.grace`.
 
 import time
 
-from gateway.events.instances import as_str
-from gateway.redis_store import RedisStore
+from gateway.redis_store import RedisStore, as_str
 
 # Remove the app from the index only if it still has no calls (a StasisStart may have just come).
 _PRUNE = "if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0"

@@ -28,7 +28,8 @@ from ariscale_common.background import Periodic
 from ariscale_common.consumers import live_consumers
 from ariscale_common.keyspace import Keyspace
 from gateway import metrics
-from gateway.redis_store import RedisStore
+from gateway.events.sequence import Delivered, EventLog
+from gateway.redis_store import RedisStore, as_str
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ _KEEP_LAPSED = 3600.0  # seconds a lapsed instance stays listed
 Send = Callable[[str], Awaitable[None]]
 AppHook = Callable[[str], None]
 QueueReady = Callable[[str], Awaitable[bool]]
-
-
-def as_str(value: object) -> str:
-    """A Redis reply item as text (the gateway's client does not decode replies)."""
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def gateway_of(instance_id: str) -> str:
@@ -55,27 +51,50 @@ class Instance:
     ``send`` only queues (it never waits for the client), so a client that does not read cannot
     slow the delivery of other apps' events: it is disconnected once ``queue_size`` events wait
     for it, or when one event takes longer than ``send_timeout`` to write. ``send`` never raises:
-    False means the instance is gone.
+    False means the instance is gone. Numbered events (``send_event``) are written once each; an
+    instance resuming ``after`` a number holds them until :meth:`release` gives it the replay.
     """
 
     def __init__(
-        self, app: str, instance_id: str, send: Send, send_timeout: float, queue_size: int = 1000
+        self,
+        app: str,
+        instance_id: str,
+        send: Send,
+        send_timeout: float,
+        queue_size: int = 1000,
+        after: int | None = None,
     ) -> None:
         self.app = app
         self.id = instance_id
         self.closed = asyncio.Event()
         self._send = send
         self._send_timeout = send_timeout
-        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue(queue_size)
         self._writer: asyncio.Task[None] | None = None
+        self._delivered = Delivered(after or 0)
+        self._held = after is not None
+        self._replay: list[tuple[int, str]] = []
 
     async def send(self, text: str) -> bool:
+        """Queue a message that is not a numbered event (a RESTResponse)."""
+        return self._put(text, None)
+
+    async def send_event(self, text: str, seq: int) -> bool:
+        """Queue the app's event number ``seq`` (dropped when this connection has had it)."""
+        return self._put(text, seq)
+
+    def release(self, replay: list[tuple[int, str]]) -> None:
+        """Write ``replay`` (numbered events, in order), then what was queued meanwhile."""
+        self._replay, self._held = replay, False
+        self._start_writer()
+
+    def _put(self, text: str, seq: int | None) -> bool:
         if self.closed.is_set():
             return False
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
+        if not self._held:
+            self._start_writer()
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait((text, seq))
         except asyncio.QueueFull:
             log.warning("app %s instance %s: %d events unread, disconnecting it as stuck",
                         self.app, self.id, self._queue.maxsize)  # fmt: skip
@@ -84,6 +103,10 @@ class Instance:
         metrics.event_delivered(self.app, text)
         return True
 
+    def _start_writer(self) -> None:
+        if self._writer is None and not self.closed.is_set():
+            self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
+
     def close(self) -> None:
         """Stop writing (idempotent); events still queued are dropped with the websocket."""
         self.closed.set()
@@ -91,14 +114,26 @@ class Instance:
             self._writer.cancel()
 
     async def _write(self) -> None:
+        replay, self._replay = self._replay, []
+        for seq, text in replay:
+            if self._delivered.first_time(seq) and not await self._write_one(text):
+                return
         while not self.closed.is_set():
-            text = await self._queue.get()
-            try:
-                async with asyncio.timeout(self._send_timeout):
-                    await self._send(text)
-            except Exception as exc:  # closed by the peer, or stuck longer than the timeout
-                log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
-                self.closed.set()
+            text, number = await self._queue.get()
+            if number is not None and not self._delivered.first_time(number):
+                continue  # the bus or the replay brought it again
+            if not await self._write_one(text):
+                return
+
+    async def _write_one(self, text: str) -> bool:
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self._send(text)
+            return True
+        except Exception as exc:  # closed by the peer, or stuck longer than the timeout
+            log.info("app %s instance %s: send failed (%r), closing it", self.app, self.id, exc)
+            self.closed.set()
+            return False
 
 
 class InstanceRegistry(RedisStore):
@@ -158,8 +193,10 @@ class Instances:
         heartbeat: float,
         send_timeout: float,
         queue_size: int = 1000,
+        events: EventLog | None = None,
     ) -> None:
         self.registry = registry
+        self._events = events
         self.gateway_id = gateway_id
         self._health = health
         self._heartbeat = heartbeat
@@ -176,8 +213,11 @@ class Instances:
         :meth:`prepare` awaits ``queue_ready(app)``."""
         self._on_first, self._on_last, self._queue_ready = on_first, on_last, queue_ready
 
-    async def prepare(self, app: str) -> None:
-        """Before an instance is let in: the app's queue exists, so no event from then on is lost."""
+    async def prepare(self, app: str, after: int | None = None) -> None:
+        """Before an instance is let in: a resume ``after`` can be served (else ApiError), and the
+        app's queue exists, so no event from then on is lost."""
+        if after is not None and self._events is not None:
+            await self._events.check(app, after)
         if not await self._queue_ready(app):
             log.warning("app %s: its queue is not declared yet (AMQP down?): events before it are lost", app)
 
@@ -191,15 +231,29 @@ class Instances:
     def local_of(self, app: str) -> list[Instance]:
         return [i for i in self._local.values() if i.app == app]
 
-    async def attach(self, app: str, send: Send) -> Instance:
+    async def attach(self, app: str, send: Send, after: int | None = None) -> Instance:
+        """A live instance; resuming ``after`` a number, it first gets the logged events after it
+        (ApiError when they are no longer kept: the instance is detached)."""
         instance_id = f"{self.gateway_id}/{uuid.uuid4().hex[:12]}"
-        instance = Instance(app, instance_id, send, self._send_timeout, self._queue_size)
+        resume = after if self._events is not None else None
+        instance = Instance(app, instance_id, send, self._send_timeout, self._queue_size, resume)
         first = not self.local_of(app)
         self._local[instance.id] = instance
         await self.registry.renew(app, [instance.id])
-        log.info("app %s: instance %s attached", app, instance.id)
+        log.info(
+            "app %s: instance %s attached%s", app, instance.id, "" if after is None else f" after {after}"
+        )
         if first:
             self._on_first(app)
+        if resume is not None and self._events is not None:
+            # Live already, so nothing numbered from now on misses it; the replay covers the rest.
+            try:
+                replay = await self._events.resume(app, resume, instance.id, time.time())
+            except Exception:
+                await self.detach(instance)
+                raise
+            log.info("app %s: instance %s resumes with %d logged events", app, instance.id, len(replay))
+            instance.release(replay)
         return instance
 
     async def detach(self, instance: Instance) -> None:

@@ -23,11 +23,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Publish:
-    """Publish the message's body to ``exchange``/``key`` with ``headers``, then ack it."""
+    """Publish ``body`` (default: the message's) to ``exchange``/``key`` with ``headers``, then ack it."""
 
     exchange: Any  # a kombu Exchange, or "" for the default exchange
     key: str
     headers: dict[str, Any]
+    body: bytes | None = None
 
 
 ACK = "ack"
