@@ -1,14 +1,18 @@
 """ARI REST through the gateway: placement, errors, isolation, two gateways, Redis loss."""
 
 import asyncio
+import json
+import time
 import uuid
 
 import httpx
 import redis.asyncio as aioredis
 
 from ariscale_cluster import Cluster
+from ariscale_common.keyspace import Keyspace
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.gateway import accepts_app, second_gateway
+from tests.support.gateway import accepts_app, second_gateway, start_extra_gateway, stop_extra_gateway
+from tests.support.ownership import recorded_channels
 from tests.support.waiting import until
 
 
@@ -212,3 +216,34 @@ async def test_small_answers_are_a_nodes(
         direct = await node.get(f"{node_aris['n1']}/mailboxes")
     through = await gw.get("/mailboxes")
     assert (through.status_code, through.json()) == (direct.status_code, direct.json())
+
+
+async def test_channels_whose_end_never_came_are_forgotten_by_the_audit(
+    cluster: Cluster, gw: httpx.AsyncClient, registered_app: RegisteredApp
+) -> None:
+    """An entry whose ChannelDestroyed never came (here: planted) stops counting for placement once
+    a gateway's audit finds its node no longer has the channel; live channels keep theirs."""
+    live = await create_channel(gw, registered_app.name)
+    node = live.split("-")[0]
+    keys = Keyspace(cluster.spec.redis_key_prefix)
+    ghost = f"{node}-0.{uuid.uuid4().hex[:6]}"
+    async with aioredis.Redis.from_url(cluster.spec.redis_url) as client:
+        await client.set(keys.owner("channel", ghost), json.dumps({"node": node, "app": registered_app.name}))
+        await client.zadd(keys.node_channels(node), {ghost: time.time() - 3600})
+    assert ghost in await recorded_channels(cluster)
+
+    start_extra_gateway(
+        cluster, cluster.spec.port_base + 92, {"ARISCALE_OWNERSHIP_AUDIT_SECONDS": "0.5"}, "gateway-audit"
+    )
+    try:
+        await until(
+            lambda: _forgotten(cluster, ghost), message="the audit forgets the ghost channel", timeout=30
+        )
+        assert live in await recorded_channels(cluster), "a channel the node has stays recorded"
+    finally:
+        stop_extra_gateway(cluster, "gateway-audit")
+    assert (await gw.delete(f"/channels/{live}")).status_code == 204
+
+
+async def _forgotten(cluster: Cluster, channel_id: str) -> bool:
+    return channel_id not in await recorded_channels(cluster)

@@ -13,6 +13,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P calls:<app>               zset    the app's calls in Stasis, score = arrival time
     P call-apps                 set     apps that have entries in ``calls:``
     P lock:grace                string  held by the one gateway sweeping calls nobody handles
+    P lock:audit                string  held by the one gateway auditing channels against the nodes
     P link:<bridge>:<node>      string  JSON link leg of a bridge towards a node ("building")
     P leg-call:<sip call-id>    string  the SIP Call-ID of a link leg (both ends share it)
     P members:<bridge>:<node>   hash    members of a bridge on one node
@@ -69,6 +70,9 @@ class Keyspace:
 
     def grace_lock(self) -> str:
         return f"{self.prefix}lock:grace"
+
+    def audit_lock(self) -> str:
+        return f"{self.prefix}lock:audit"
 
     def link(self, bridge_id: str, node_id: str) -> str:
         return f"{self.prefix}link:{bridge_id}:{node_id}"

@@ -45,6 +45,7 @@ from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
+from gateway.ownership_audit import OwnershipAudit
 from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
 from gateway.routing.websocket_requests import WebsocketRequests
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.instances = await _start_event_pipeline(core, stack)
             metrics.install(app, core.linker, app.state.instances)
             await _start_failover(core, stack)
+            await _start_ownership_audit(core, stack)
             yield
 
     app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
@@ -197,6 +199,13 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         task.start()
         stack.push_async_callback(task.stop)
     return instances
+
+
+async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> None:
+    interval = core.settings.ownership_audit_seconds
+    audit = OwnershipAudit(core.redis, core.keys, core.ownership, core.nodes, interval)
+    audit.task.start()
+    stack.push_async_callback(audit.task.stop)
 
 
 async def _start_failover(core: Core, stack: AsyncExitStack) -> None:

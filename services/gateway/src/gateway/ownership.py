@@ -159,6 +159,19 @@ class OwnershipStore(RedisStore):
                 pipe.zcard(self._keys.node_channels(node))
             return [int(n) for n in await pipe.execute()]
 
+    async def channels_recorded_before(self, node: str, before: float) -> list[str]:
+        """The node's indexed channels recorded before the time ``before``."""
+        found = await self._redis.zrangebyscore(self._keys.node_channels(node), "-inf", before)
+        return [c.decode() if isinstance(c, bytes) else str(c) for c in found]
+
+    async def forget_stale_channels(self, node: str, channel_ids: Sequence[str]) -> None:
+        """Forget channels ``node`` no longer has (entries naming another node are left alone)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._keys.node_channels(node), *channel_ids)
+            for channel_id in channel_ids:
+                pipe.eval(_RELEASE_ON_NODE, 1, self._key(Kind.CHANNEL, channel_id), node)
+            await pipe.execute()
+
     async def forget_dead(self, kind: Kind, resource_id: str, node: str) -> None:
         """Drop the entry of a resource that died with ``node``, for good: see :meth:`set_reported`."""
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     event_queue_size: int = 1000
     # Events kept per app for clients that reconnect with ?after=<ariscale_seq> (about 1.5 kB each).
     event_replay_size: int = 10_000
+    # How often one gateway checks the channels recorded in Redis against each node's own list
+    # (entries whose end event never came would skew placement for ever).
+    ownership_audit_seconds: float = 30.0
     # Timeout of one ARI request to a node.
     node_timeout_seconds: float = 10.0
     # The cluster's one identity, as one Asterisk's: GET /asterisk/info and /asterisk/ping answer
