@@ -16,9 +16,12 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
 
 The gateways' side, declared by every gateway (idempotent):
 
-* ``ariscale.gateway.ownership`` — durable queue bound to every app's events (``stasis.app.#``)
-  with a single active consumer: every gateway consumes it, one at a time, so ownership and the
-  call index are updated in event order (:class:`gateway.events.tracking.StasisTracker`).
+* ``ariscale.gateway.ownership`` — durable queue bound to the event types that change ownership
+  (``stasis.app.*.*.<EventType>`` for each type the tracker handles: StasisStart, ChannelDestroyed…;
+  the broker leaves every other event out) of every app, with a single active consumer: every
+  gateway consumes it, one at a time, so ownership and the call index are updated in event order
+  (:class:`gateway.events.tracking.StasisTracker`). Earlier versions bound ``stasis.app.#``: a
+  gateway removes that binding when it finds it.
 * ``ariscale.app.<app>`` — durable queue per app bound to ``bus.app_binding(app)``, single active
   consumer, messages dropped after ``APP_QUEUE_TTL_MS``. Declared for every app known to Consul,
   so events wait there for the app's first instance. A gateway consumes it only while it has a
@@ -37,6 +40,8 @@ The gateways' side, declared by every gateway (idempotent):
 
 Nobody else builds these strings: use the names and functions below.
 """
+
+from collections.abc import Iterable
 
 STASIS_EXCHANGE = "ariscale.stasis"
 STASIS_EXCHANGE_TYPE = "topic"
@@ -75,6 +80,11 @@ def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
 def all_apps_binding() -> str:
     """Binding that receives every event of every app from every node."""
     return f"{_PREFIX}.#"
+
+
+def event_type_bindings(event_types: Iterable[str]) -> list[str]:
+    """Bindings that receive the given event types of every app from every node."""
+    return [f"{_PREFIX}.*.*.{_word(event_type)}" for event_type in sorted(event_types)]
 
 
 def app_binding(app: str) -> str:

@@ -174,6 +174,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         asyncio.get_running_loop(),
         core.health,
         track=tracker.handle,
+        tracked=tracker.handlers.keys(),
         dispatch=dispatcher.dispatch,
         deliver=dispatcher.deliver,
     )

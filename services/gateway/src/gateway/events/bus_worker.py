@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from kombu.connection import Connection
-from kombu.entity import Exchange, Queue
+from kombu.entity import Exchange, Queue, binding
 from kombu.messaging import Consumer
 from kombu.mixins import ConsumerProducerMixin
 
@@ -41,6 +41,7 @@ from ariscale_common.bus import (
     app_binding,
     app_queue_name,
     event_id,
+    event_type_bindings,
     gateway_queue_name,
     parse_routing_key,
 )
@@ -76,14 +77,22 @@ def app_queue(app: str) -> Queue:
     )
 
 
-def ownership_queue() -> Queue:
+def ownership_queue(tracked: Iterable[str]) -> Queue:
     return Queue(
         OWNERSHIP_QUEUE,
-        exchange=_stasis,
-        routing_key=all_apps_binding(),
+        bindings=[binding(_stasis, routing_key=key) for key in event_type_bindings(tracked)],
         durable=True,
         queue_arguments={"x-single-active-consumer": True},
     )
+
+
+def _drop_binding_to_every_event(connection: Connection) -> None:
+    """Earlier versions bound the ownership queue to every event: the broker copied them all."""
+    try:
+        with connection.channel() as channel:
+            channel.queue_unbind(OWNERSHIP_QUEUE, STASIS_EXCHANGE, all_apps_binding())
+    except Exception as exc:  # the queue's consumers work either way: only a saving is missed
+        log.warning("could not drop the old binding of %s: %r", OWNERSHIP_QUEUE, exc)
 
 
 def gateway_queue(gateway_id: str) -> Queue:
@@ -100,6 +109,7 @@ class BusWorker(ConsumerProducerMixin):
         loop: asyncio.AbstractEventLoop,
         health: Health,
         track: Track,
+        tracked: Iterable[str],
         dispatch: Dispatch,
         deliver: Deliver,
         reconnect_max: float = 5.0,
@@ -110,6 +120,7 @@ class BusWorker(ConsumerProducerMixin):
         self._loop = loop
         self._health = health
         self._track = track
+        self._tracked = frozenset(tracked)  # the event types ``track`` handles
         self._dispatch = dispatch
         self._deliver = deliver
         self._reconnect_max = reconnect_max
@@ -219,7 +230,8 @@ class BusWorker(ConsumerProducerMixin):
         self._consumers = {}  # channels of the previous connection died with it
         self._finishing = set()
         self._declared = set()
-        self._consume(OWNERSHIP_QUEUE, ownership_queue(), self._on_stasis)
+        self._consume(OWNERSHIP_QUEUE, ownership_queue(self._tracked), self._on_stasis)
+        _drop_binding_to_every_event(connection)
         self._consume(self.gateway_id, gateway_queue(self.gateway_id), self._on_forwarded)
         self._reconcile()
         self._report(LinkState.UP, "")
