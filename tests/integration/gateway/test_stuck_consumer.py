@@ -6,15 +6,11 @@ through its one forwarding queue, shared by all apps. A write to B's stuck webso
 up that queue would hold up A's events too (real RabbitMQ, Redis and Consul).
 """
 
-import base64
-import os
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from bench.stuck_consumer import never_reading
 from tests.integration.gateway.conftest import LiveCount, NewApp, StartGateway
-from tests.integration.gateway.events_harness import BusPublisher, GatewayServer, streams
+from tests.integration.gateway.events_harness import BusPublisher, streams
 from tests.support.waiting import until
 
 QUEUE_SIZE = 20  # events that may wait for one websocket before it counts as stuck
@@ -25,29 +21,6 @@ def app_event(app: str, name: str, padding: int = 0) -> dict[str, Any]:
     """An event of the app, no call's (it goes to the app's first live instance)."""
     padded = {"x": "x" * padding}
     return {"type": "ChannelUserevent", "application": app, "eventname": name, "userevent": padded}
-
-
-@contextmanager
-def never_reading(gateway: GatewayServer, app: str, password: str) -> Iterator[socket.socket]:
-    """A websocket of ``app`` whose client reads the handshake's answer and nothing after."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills at once
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", gateway.port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ari/events?app={app}&api_key={app}:{password} HTTP/1.1\r\nHost: x\r\n"
-        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        answer += sock.recv(1)  # byte by byte: nothing after the handshake is taken
-    assert answer.startswith(b"HTTP/1.1 101"), answer
-    try:
-        yield sock
-    finally:
-        sock.close()
 
 
 def received(events: list[dict[str, Any]], prefix: str) -> int:
@@ -67,7 +40,7 @@ async def test_a_stuck_consumer_delays_no_other_app_and_is_cut_off(
             await bus_publisher.publish(app, "n1", app_event(app, "first"))
             await until(lambda s=stream: received(s.events, "first") == 1, message=f"{app} on g2")  # type: ignore[misc]
         async with streams(target.events_url(a, a_pw)) as (a2,):
-            with never_reading(target, b, b_pw):
+            with never_reading("127.0.0.1", target.port, f"app={b}&api_key={b}:{b_pw}"):
                 await until(lambda: live(a) == 2 and live(b) == 2, message="both apps live on g1 too")
                 flood = (app_event(b, f"flood{i}", 100_000) for i in range(FLOOD))
                 await bus_publisher.publish(b, "n1", *flood)
