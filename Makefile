@@ -56,8 +56,9 @@ lint: sync
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 
+# make bench ONLY="stuck events": only those sections (requests joins events stuck); all by default.
 bench: sync
-	$(UV) run --frozen python -m bench
+	$(UV) run --frozen python -m bench $(ONLY)
 
 # make load RATE=10 STEP=10 DURATION=60 HOLD=2 NODES=2 GATEWAYS=1 (CALLS: per step, default RATE x DURATION)
 RATE ?= 10

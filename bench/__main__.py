@@ -8,7 +8,9 @@ measures:
   bridge's node (the baseline), on another node with a new link leg, and on another node whose
   leg already exists;
 * the event path: event delay through the cluster vs a websocket straight on the node, and a
-  burst of events checked for completeness and order (:mod:`bench.event_path`).
+  burst of events checked for completeness and order (:mod:`bench.event_path`);
+* one app's event delay beside another app whose websocket reads nothing, vs alone
+  (:mod:`bench.stuck_consumer`).
 """
 
 import asyncio
@@ -17,6 +19,7 @@ import os
 import secrets
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -28,7 +31,9 @@ import httpx
 import websockets
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from bench.event_path import EventSource, bench_event_path
+from bench.stuck_consumer import TARGET_ID, AppAuth, stuck_beside
 
 BLACK_HOLE = "PJSIP/cluster/sip:nobody@127.0.0.1:9"
 REQUESTS = 200
@@ -75,16 +80,18 @@ class EventWaiter:
                         future.set_result(time.perf_counter())
 
 
-async def bench(cluster: Cluster) -> dict[str, Any]:
+SECTIONS = ("requests", "joins", "events", "stuck")
+
+
+async def bench(cluster: Cluster, sections: set[str]) -> dict[str, Any]:
+    """The measures of ``sections`` (names from :data:`SECTIONS`)."""
     spec = cluster.spec
     gateway = f"http://127.0.0.1:{spec.gateway_port}"
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{spec.registry_port}",
-        headers={"Authorization": f"Bearer {spec.admin_token}"},
-    ) as registry:
+    async with registry_client(spec) as registry:
         created = (await registry.post("/apps", json={"name": "bench", "extensions": []})).json()
     auth = ("bench", created["credentials"]["password"])
     waiter = EventWaiter()
+    results: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=f"{gateway}/ari", auth=auth, timeout=30) as gw:
         for _ in range(50):  # the gateway learns new apps from Consul within about a second
             if (await gw.get("/channels")).status_code == 200:
@@ -94,13 +101,49 @@ async def bench(cluster: Cluster) -> dict[str, Any]:
             waiter.listen(f"{gateway.replace('http', 'ws')}/ari/events?app=bench", auth)
         )
         await asyncio.sleep(1)
-        results: dict[str, Any] = {
-            "requests": await bench_requests(cluster, gw),
-            "joins": await bench_joins(cluster, gw, waiter),
-        }
+        if "requests" in sections:
+            results["requests"] = await bench_requests(cluster, gw)
+        if "joins" in sections:
+            results["joins"] = await bench_joins(cluster, gw, waiter)
         listener.cancel()
+    if "events" in sections:
         results["event path"] = await bench_events(cluster, auth)
+    if "stuck" in sections:
+        results["stuck consumer"] = await bench_stuck(cluster)
     return results
+
+
+def registry_client(spec: ClusterSpec) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{spec.registry_port}",
+        headers={"Authorization": f"Bearer {spec.admin_token}"},
+    )
+
+
+async def bench_stuck(cluster: Cluster) -> dict[str, Any]:
+    """App A's event delay beside app B's stuck websocket, on a second gateway (the target)."""
+    spec = cluster.spec
+    env = {"ARISCALE_GATEWAY_ID": TARGET_ID}
+    target = start_extra_gateway(cluster, spec.port_base + 93, env, "gateway-target")
+    try:
+        async with registry_client(spec) as registry:
+            a, b = [await register(registry, name) for name in ("benchpeer", "benchstuck")]
+
+            async def consumers(app: str) -> int:
+                return int((await registry.get(f"/apps/{app}")).json().get("consumers") or 0)
+
+            node_auth = (spec.ari_user, spec.ari_password)
+            async with httpx.AsyncClient(base_url=spec.nodes[0].ari_url, auth=node_auth, timeout=30) as node:
+                dispatcher = f"http://127.0.0.1:{spec.gateway_port}"
+                return await stuck_beside(node, dispatcher, target, a, b, consumers)
+    finally:
+        stop_extra_gateway(cluster, "gateway-target")
+
+
+async def register(registry: httpx.AsyncClient, name: str) -> AppAuth:
+    created = await registry.post("/apps", json={"name": name, "extensions": []})
+    created.raise_for_status()
+    return AppAuth(name, created.json()["credentials"]["password"])
 
 
 async def bench_events(cluster: Cluster, auth: tuple[str, str]) -> dict[str, Any]:
@@ -187,6 +230,10 @@ async def join(gw: httpx.AsyncClient, waiter: EventWaiter, bridge_id: str, chann
 
 
 def main() -> None:
+    """``python -m bench [section ...]``: every section of :data:`SECTIONS` unless some are named."""
+    sections = set(sys.argv[1:]) or set(SECTIONS)
+    if unknown := sections - set(SECTIONS):
+        raise SystemExit(f"unknown sections {sorted(unknown)}: choose from {', '.join(SECTIONS)}")
     state_dir = Path(tempfile.mkdtemp(prefix="ariscale-bench-"))
     port_base = int(os.environ.get("ARISCALE_BENCH_PORT_BASE", "30000"))
     spec = ClusterSpec(
@@ -197,7 +244,7 @@ def main() -> None:
     cluster = Cluster(spec)
     try:
         cluster.up()
-        results = asyncio.run(bench(cluster))
+        results = asyncio.run(bench(cluster, sections))
     finally:
         cluster.down()
         backing.delete_vhost(spec)

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from ariscale_cluster import Cluster
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from tests.e2e.conftest import RegisteredApp
 from tests.support.event_stream import SequencedApp, calls_whole
-from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import accepts_app
 from tests.support.sipp import place_calls
 from tests.support.waiting import until
 

@@ -9,9 +9,10 @@ import httpx
 import redis.asyncio as aioredis
 
 from ariscale_cluster import Cluster
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from ariscale_common.keyspace import Keyspace
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.gateway import accepts_app, second_gateway, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import accepts_app, second_gateway
 from tests.support.ownership import recorded_channels
 from tests.support.waiting import until
 

@@ -6,11 +6,9 @@ each test checks the gateway answered itself (its ``error`` id) and the node is 
 """
 
 import asyncio
-import base64
 import json
 import os
 import signal
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -19,9 +17,10 @@ import pytest
 import websockets
 
 from ariscale_cluster import Cluster
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
+from bench.stuck_consumer import PACED, TARGET_ID, AppAuth, stuck_beside
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.ari import AppEvents
-from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import accepts_app
 from tests.support.waiting import until
 
 
@@ -485,80 +484,34 @@ async def test_row12_a_slow_node_answers_504_and_keeps_the_resource(
 
 
 async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
-    cluster: Cluster, registered_app: RegisteredApp, intruder: Intruder, registry: httpx.AsyncClient
-) -> None:
-    # Both apps on a gateway of their own that waits up to 30 s for a websocket write: a gateway
-    # whose writes to B hold up every app would delay A by that much.
-    url = start_extra_gateway(
-        cluster, cluster.spec.port_base + 93, {"ARISCALE_EVENT_SEND_TIMEOUT_SECONDS": "30"}, "gateway-stuck"
-    )
-    try:
-        async with (
-            httpx.AsyncClient(base_url=f"{url}/ari", auth=registered_app.auth, timeout=20) as a,
-            httpx.AsyncClient(
-                base_url=f"{url}/ari", auth=(intruder.name, intruder.password), timeout=20
-            ) as b,
-        ):
-            await until(lambda: accepts_app(a), message="the gateway accepts A")
-            await until(lambda: accepts_app(b), message="the gateway accepts B")
-            async with AppEvents(url, registered_app.auth).running() as a_events:
-                await _stuck_b_does_not_delay_a(url, a, a_events, b, intruder, registry)
-    finally:
-        stop_extra_gateway(cluster, "gateway-stuck")
-
-
-async def _stuck_b_does_not_delay_a(
-    url: str,
-    a: httpx.AsyncClient,
-    a_events: AppEvents,
-    b: httpx.AsyncClient,
+    cluster: Cluster,
+    gateway_url: str,
+    registered_app: RegisteredApp,
     intruder: Intruder,
     registry: httpx.AsyncClient,
+    nodes: dict[str, httpx.AsyncClient],
 ) -> None:
-    loop = asyncio.get_running_loop()
+    # Both apps' events cross the target gateway's forwarding queue (see bench.stuck_consumer).
+    # It never times a write out and lets 20 events wait per websocket: only that bound can cut
+    # B off, and A's events held up behind B's write would never come.
+    env = {
+        "ARISCALE_GATEWAY_ID": TARGET_ID,
+        "ARISCALE_EVENT_SEND_TIMEOUT_SECONDS": "3600",
+        "ARISCALE_EVENT_QUEUE_SIZE": "20",
+    }
+    target = start_extra_gateway(cluster, cluster.spec.port_base + 93, env, "gateway-stuck")
 
-    async def a_delay(name: str) -> float:
-        """Seconds from a user event for A to its arrival on A's websocket."""
-        started = loop.time()
-        app = a_events.auth[0]
-        sent = await a.post(f"/events/user/{name}", params={"application": app})
-        assert sent.status_code == 204, sent.text
+    async def consumers(app: str) -> int:
+        return int((await registry.get(f"/apps/{app}")).json().get("consumers") or 0)
 
-        async def arrived() -> bool:
-            return any(e.get("eventname") == name for e in a_events.of_type("ChannelUserevent"))
-
-        await until(arrived, timeout=60, interval=0.01, message=f"A receives {name}")
-        return loop.time() - started
-
-    baseline = max([await a_delay(f"before{i}") for i in range(5)])
-    host, port = url.removeprefix("http://").split(":")
-    # B connects with a small receive buffer and never reads: once the kernel buffers (the
-    # gateway's send buffer grows to 4 MB) are full, the gateway's writes to B block.
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    sock.setblocking(False)
-    token = base64.b64encode(f"{intruder.name}:{intruder.password}".encode()).decode()
-    stuck_url = url.replace("http://", "ws://") + f"/ari/events?app={intruder.name}"
-    headers = {"Authorization": f"Basic {token}"}
-    async with websockets.connect(stuck_url, sock=sock, additional_headers=headers, max_queue=1):
-        big = {"variables": {"blob": "x" * 38000}}  # Asterisk takes bodies up to 40960 bytes
-        for _ in range(5):  # 150 events, about 5.7 MB
-            flood = await asyncio.gather(*(
-                b.post("/events/user/flood", params={"application": intruder.name}, json=big)
-                for _ in range(30)
-            ))  # fmt: skip
-            assert {r.status_code for r in flood} == {204}
-        # A's events keep flowing the whole time B's write is stuck, until B is cut off.
-        during: list[float] = []
-
-        async def cut_off() -> bool:
-            during.append(await a_delay(f"during{len(during)}"))
-            return bool((await registry.get(f"/apps/{intruder.name}")).json().get("consumers") == 0)
-
-        await until(cut_off, timeout=120, interval=0.2, message="the stuck consumer is disconnected")
-    # Held up behind B, A would wait out B's 30 s write timeout.
-    assert max(during) < max(10.0, 10 * baseline), (baseline, during)
+    try:
+        a, b = AppAuth(*registered_app.auth), AppAuth(intruder.name, intruder.password)
+        node = next(iter(nodes.values()))
+        measured = await stuck_beside(node, gateway_url, target, a, b, consumers)
+    finally:
+        stop_extra_gateway(cluster, "gateway-stuck")
+    assert measured["A beside B stuck and flooded"]["n"] == PACED, measured  # none waited for B
+    assert measured["B cut off"], measured
 
 
 # -- row 15: logins cost the same for unknown apps; failures are rate-limited per client and app ----

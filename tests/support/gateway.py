@@ -6,25 +6,8 @@ from collections.abc import AsyncIterator
 import httpx
 
 from ariscale_cluster import Cluster
-from ariscale_cluster.cluster import http_ok, wait_until
-from ariscale_cluster.services import ServiceSpec, cluster_services, uvicorn_argv
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
-
-
-def start_extra_gateway(
-    cluster: Cluster, port: int, env: dict[str, str] | None = None, component: str = "gateway-2"
-) -> str:
-    """Start another gateway on ``port`` with the cluster's settings (``env`` on top); its URL."""
-    base = next(s for s in cluster_services(cluster.spec) if s.component == "gateway")
-    extra = ServiceSpec(component, base.factory, port, {**base.env, **(env or {})})
-    cluster.procs.start(extra.component, uvicorn_argv(extra), extra.env)
-    if not wait_until(lambda: http_ok(f"{extra.url}/health"), 30):
-        raise AssertionError(f"second gateway did not start: {cluster.procs.log_path(extra.component)}")
-    return extra.url
-
-
-def stop_extra_gateway(cluster: Cluster, component: str = "gateway-2") -> None:
-    cluster.procs.stop(component)
 
 
 @contextlib.asynccontextmanager

@@ -10,6 +10,7 @@
 import asyncio
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -22,12 +23,17 @@ from ariscale_cluster import consul as consul_launch
 from ariscale_cluster.cluster import wait_until
 from ariscale_common import AmqpSettings, ConsulSettings, RedisSettings
 from ariscale_common.discovery import AppRecord, app_key
+from ariscale_common.keyspace import Keyspace
 from ariscale_common.passwords import generate_password, hash_password
 from gateway.settings import Settings as GatewaySettings
 from tests.integration.gateway.events_harness import BusPublisher, GatewayServer
 from tests.support.servers import scratch_spec
 
 EVENTS_REDIS_URL = "redis://127.0.0.1:6379/3"
+
+StartGateway = Callable[..., Awaitable[GatewayServer]]
+NewApp = Callable[[], tuple[str, str]]
+LiveCount = Callable[[str], int]
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +82,18 @@ def events_redis(events_redis_prefix: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(EVENTS_REDIS_URL)
     with client:
         yield client
+
+
+@pytest.fixture
+def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
+    """How many live instances an app has, as the registry would read it."""
+
+    def count(app: str) -> int:
+        return int(
+            events_redis.zcount(Keyspace(events_redis_prefix).instances(app), f"({time.time()}", "+inf")
+        )
+
+    return count
 
 
 @pytest.fixture

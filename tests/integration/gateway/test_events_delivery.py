@@ -2,43 +2,21 @@
 each call whole and in order, on one gateway or several (real RabbitMQ, Redis and Consul)."""
 
 import json
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-import redis
 import websockets
 
-from ariscale_common.keyspace import Keyspace
+from tests.integration.gateway.conftest import LiveCount, NewApp, StartGateway
 from tests.integration.gateway.events_harness import (
     BusPublisher,
     EventStream,
-    GatewayServer,
     call_events,
     streams,
 )
 from tests.support.waiting import until
-
-StartGateway = Callable[..., Awaitable[GatewayServer]]
-NewApp = Callable[[], tuple[str, str]]
-
-
-LiveCount = Callable[[str], int]
-
-
-@pytest.fixture
-def live(events_redis: redis.Redis, events_redis_prefix: str) -> LiveCount:
-    """How many live instances an app has, as the registry would read it."""
-
-    def count(app: str) -> int:
-        return int(
-            events_redis.zcount(Keyspace(events_redis_prefix).instances(app), f"({time.time()}", "+inf")
-        )
-
-    return count
 
 
 def interleave(*calls: list[dict[str, Any]]) -> list[dict[str, Any]]:

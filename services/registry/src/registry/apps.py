@@ -62,8 +62,8 @@ class AppService:
         password = generate_password()
         hashed = await asyncio.to_thread(hash_password, password)
         async with self._sessions() as session:
-            if await _find_any_case(session, new.name) is not None:
-                raise AppNameTaken(new.name)
+            if (existing := await _find_any_case(session, new.name)) is not None:
+                raise AppNameTaken(new.name, existing.name)
             await _check_extensions_free(session, new.extensions, owner=None)
             app = App(name=new.name, description=new.description, enabled=True, password_hash=hashed)
             app.extensions = _extension_rows(app, new.extensions)
@@ -183,13 +183,13 @@ async def _check_extensions_free(session: AsyncSession, extensions: list[str], o
 
 
 async def _commit(session: AsyncSession, name: str, extensions: list[str], owner: int | None) -> None:
-    """Commit; a concurrent writer that won the race on a name or number still gives a 409."""
+    """Commit; a concurrent writer that won the race on a name (in any case) or number still gives a 409."""
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        if owner is None and await _find(session, name) is not None:
-            raise AppNameTaken(name) from None
+        if owner is None and (existing := await _find_any_case(session, name)) is not None:
+            raise AppNameTaken(name, existing.name) from None
         await _check_extensions_free(session, extensions, owner)
         raise
 

@@ -29,8 +29,11 @@ class NodeNotFound(NotFound):
 class AppNameTaken(Conflict):
     error_id = "app-name-taken"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"an application named {name!r} already exists", {"name": name, "owner": name})
+    def __init__(self, name: str, owner: str | None = None) -> None:
+        owner = owner or name
+        case = "" if owner == name else ": names are unique ignoring case"
+        details = {"name": name, "owner": owner}
+        super().__init__(f"an application named {owner!r} already exists{case}", details)
 
 
 class AppNameReserved(Conflict):

@@ -6,7 +6,7 @@ PostgreSQL and Alembic can alter them later (SQLite through batch mode).
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -47,6 +47,10 @@ class App(Base):
     @property
     def extension_list(self) -> list[str]:
         return [e.extension for e in self.extensions]
+
+
+# Names are unique ignoring case too: the database refuses "Conf" beside "conf".
+Index("uq_apps_lower_name", func.lower(App.name), unique=True)
 
 
 class AppExtension(Base):
