@@ -66,6 +66,26 @@ def never_reading(host: str, port: int, query: str) -> Iterator[socket.socket]:
         sock.close()
 
 
+def established(sock: socket.socket) -> bool:
+    """Whether the kernel still holds ``sock``'s connection open (read from /proc/net/tcp, so that
+    nothing is taken from its receive buffer)."""
+    host, port = sock.getsockname()
+    local = f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return any(row[1] == local and row[3] == "01" for row in rows)  # 01: ESTABLISHED
+
+
+async def until_dropped(sock: socket.socket, timeout: float = 30) -> bool:
+    """Whether the server drops ``sock``'s connection within ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while established(sock):
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
+
+
 @asynccontextmanager
 async def listening(gateway: str, app: AppAuth) -> AsyncIterator[Arrivals]:
     """A websocket of ``app`` on ``gateway`` (http URL) that reads, collecting the bench's events."""
@@ -143,18 +163,20 @@ async def stuck_beside(
             await probe(node, a.name, a_measured)  # A's events cross the target's forwarding queue
             alone = await paced_delays(node, a.name, a_measured)
             host, port = target.removeprefix("http://").split(":")
-            with never_reading(host, int(port), b.query()):
+            with never_reading(host, int(port), b.query()) as stuck_socket:
                 if not await until_consumers(consumers, b.name, 2):
                     raise RuntimeError(f"B's stuck websocket on {target} never counted")
                 flooding = asyncio.create_task(flood(node, b.name))
                 beside = await paced_delays(node, a.name, a_measured)
                 await flooding
                 cut_off = await until_consumers(consumers, b.name, 1)
+                dropped = await until_dropped(stuck_socket)
     base, stuck = percentiles(alone), percentiles(beside)
     return {
         "A alone": base,
         "A beside B stuck and flooded": stuck,
         "B cut off": cut_off,
+        "B's connection dropped": dropped,
         "ratio (p50, beside stuck / alone)": round(stuck.get("p50_ms", 0) / base["p50_ms"], 2),
         "ratio (p99, beside stuck / alone)": round(stuck.get("p99_ms", 0) / base["p99_ms"], 2),
     }

@@ -18,4 +18,4 @@ COPY libs libs
 COPY services/gateway services/gateway
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --package ariscale-gateway
 USER ariscale
-CMD ["python", "-m", "uvicorn", "--factory", "gateway.main:create_app", "--host", "127.0.0.1", "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol"]
+CMD ["python", "-m", "uvicorn", "--factory", "gateway.main:create_app", "--host", "127.0.0.1", "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol", "--ws", "gateway.websocket_protocol:DroppingWebSocketProtocol"]

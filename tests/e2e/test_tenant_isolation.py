@@ -512,6 +512,7 @@ async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
         stop_extra_gateway(cluster, "gateway-stuck")
     assert measured["A beside B stuck and flooded"]["n"] == PACED, measured  # none waited for B
     assert measured["B cut off"], measured
+    assert measured["B's connection dropped"], measured  # not left waiting behind a full buffer
 
 
 # -- row 15: logins cost the same for unknown apps; failures are rate-limited per client and app ----

@@ -9,7 +9,9 @@ def start_extra_gateway(
 ) -> str:
     """Start another gateway on ``port`` with the cluster's settings (``env`` on top); its URL."""
     base = next(s for s in cluster_services(cluster.spec) if s.component == "gateway")
-    extra = ServiceSpec(component, base.factory, port, {**base.env, **(env or {})})
+    extra = ServiceSpec(
+        component, base.factory, port, {**base.env, **(env or {})}, ws_protocol=base.ws_protocol
+    )
     cluster.procs.start(extra.component, uvicorn_argv(extra), extra.env)
     if not wait_until(lambda: http_ok(f"{extra.url}/health"), 30):
         raise AssertionError(f"second gateway did not start: {cluster.procs.log_path(extra.component)}")

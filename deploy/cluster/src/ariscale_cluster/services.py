@@ -9,6 +9,9 @@ from ariscale_cluster.images import image_tag
 from ariscale_cluster.processes import Command
 from ariscale_cluster.spec import ClusterSpec, NodeSpec
 
+# A client that stopped reading is dropped when the gateway closes its events websocket.
+GATEWAY_WS_PROTOCOL = "gateway.websocket_protocol:DroppingWebSocketProtocol"
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -18,6 +21,7 @@ class ServiceSpec:
     env: dict[str, str]
     writes: tuple[Path, ...] = ()  # directories it writes (mounted at the same path in containers)
     workers: int = 1  # processes on the one listening socket (uvicorn --workers)
+    ws_protocol: str = ""  # uvicorn --ws class, for a service that serves websockets
 
     @property
     def url(self) -> str:
@@ -83,7 +87,10 @@ def cluster_services(spec: ClusterSpec) -> list[ServiceSpec]:
             writes=(registry_db_dir(spec), kamailio.edge_dir(spec)),
         ),
         *(node_agent(spec, node) for node in spec.nodes),
-        ServiceSpec("gateway", "gateway.main:create_app", spec.gateway_port, env, workers=spec.gateways),
+        ServiceSpec(
+            "gateway", "gateway.main:create_app", spec.gateway_port, env, workers=spec.gateways,
+            ws_protocol=GATEWAY_WS_PROTOCOL,
+        ),
         # Its app's password, where the SDK's Config finds it.
         ServiceSpec(
             "conf_app", "conf_app.main:create_app", spec.conf_app_port, env, writes=(credentials_dir(spec),)
@@ -105,11 +112,12 @@ def service_command(service: ServiceSpec) -> Command:
 
 def uvicorn_argv(service: ServiceSpec) -> list[str]:
     workers = ["--workers", str(service.workers)] if service.workers > 1 else []
+    ws = ["--ws", service.ws_protocol] if service.ws_protocol else []
     # Events are small JSON on loopback: compressing every websocket frame cost CPU for nothing.
     return [
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
         "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
         # Half-sent headers are dropped after a bound (uvicorn alone waits forever).
         "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol",
-        "--ws-per-message-deflate", "false", *workers,
+        "--ws-per-message-deflate", "false", *ws, *workers,
     ]  # fmt: skip
