@@ -204,7 +204,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
 
 async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> None:
     interval = core.settings.ownership_audit_seconds
-    audit = OwnershipAudit(core.redis, core.keys, core.ownership, core.nodes, interval)
+    audit = OwnershipAudit(core.ownership, core.nodes, interval)
     audit.task.start()
     stack.push_async_callback(audit.task.stop)
 

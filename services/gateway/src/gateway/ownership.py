@@ -159,6 +159,12 @@ class OwnershipStore(RedisStore):
                 pipe.zcard(self._keys.node_channels(node))
             return [int(n) for n in await pipe.execute()]
 
+    async def take_audit_turn(self, seconds: float) -> bool:
+        """Whether this gateway audits now: one gateway per turn of ``seconds`` (see ownership_audit)."""
+        return bool(
+            await self._redis.set(self._keys.audit_lock(), "1", nx=True, px=max(100, int(seconds * 1000)))
+        )
+
     async def channels_recorded_before(self, node: str, before: float) -> list[str]:
         """The node's indexed channels recorded before the time ``before``."""
         found = await self._redis.zrangebyscore(self._keys.node_channels(node), "-inf", before)

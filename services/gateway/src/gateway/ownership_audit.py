@@ -11,11 +11,8 @@ channels still being created).
 import logging
 import time
 
-from redis.asyncio import Redis
-
 from ariscale_common.ari import AriError
 from ariscale_common.background import Periodic
-from ariscale_common.keyspace import Keyspace
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import OwnershipStore
 
@@ -25,20 +22,14 @@ SETTLE_S = 10.0
 
 
 class OwnershipAudit:
-    def __init__(
-        self, redis: Redis, keys: Keyspace, ownership: OwnershipStore, nodes: NodeClients, interval: float
-    ) -> None:
-        self._redis = redis
-        self._keys = keys
+    def __init__(self, ownership: OwnershipStore, nodes: NodeClients, interval: float) -> None:
         self._ownership = ownership
         self._nodes = nodes
-        self.interval = interval
         self.task = Periodic("ownership-audit", self.audit, interval, first_delay=interval)
 
     async def audit(self) -> None:
         """One pass over every healthy node, unless another gateway is auditing."""
-        lock = self._keys.audit_lock()
-        if not await self._redis.set(lock, "1", nx=True, px=max(100, int(self.interval * 900))):
+        if not await self._ownership.take_audit_turn(self.task.interval * 0.9):
             return
         for node in self._nodes.healthy():
             await self.audit_node(node)
