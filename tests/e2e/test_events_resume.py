@@ -10,21 +10,11 @@ import pytest
 from ariscale_cluster import Cluster
 from tests.e2e.conftest import RegisteredApp
 from tests.support.event_stream import SequencedApp, calls_whole
-from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
+from tests.support.gateway import accepts_app
 from tests.support.sipp import place_calls
 from tests.support.waiting import until
 
 CALLS = 6
-
-
-@pytest.fixture
-async def second_gateway_url(cluster: Cluster, registered_app: RegisteredApp) -> AsyncIterator[str]:
-    """Another gateway process on the cluster, accepting the app; stopped after (if still alive)."""
-    url = start_extra_gateway(cluster, cluster.spec.port_base + 91)
-    async with httpx.AsyncClient(base_url=f"{url}/ari", auth=registered_app.auth, timeout=10) as client:
-        await until(lambda: accepts_app(client), message="second gateway accepts the app")
-    yield url
-    stop_extra_gateway(cluster)
 
 
 @pytest.fixture
