@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ import redis
 
 from ariscale_cluster import Cluster, ClusterSpec, backing
 from ariscale_cluster.envfile import cluster_env
+from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from tests.support.ari import AppEvents
 from tests.support.bridges import until_nodes_empty
 from tests.support.callers import Callers, callers
@@ -40,18 +42,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @contextlib.contextmanager
-def running_cluster(port_base: int, node_count: int, runtime: str = "native") -> Iterator[Cluster]:
-    """A real cluster of our own on ``port_base``, torn down (and its traces removed) after."""
+def running_cluster(
+    port_base: int, node_count: int, runtime: str = "native", **spec_fields: Any
+) -> Iterator[Cluster]:
+    """A real cluster of our own on ``port_base``, torn down (and its traces removed) after;
+    ``spec_fields`` override the spec's (e.g. ``redis_url``, ``amqp_port`` of servers of its own)."""
     state_dir = Path(tempfile.mkdtemp(prefix="ariscale-test-"))
+    fields: dict[str, Any] = {
+        "redis_url": "redis://127.0.0.1:6379/2",
+        "redis_key_prefix": f"ariscale-test-{uuid.uuid4().hex[:6]}:",
+        "amqp_vhost": f"ariscale-test-{port_base}",
+        "admin_token": secrets.token_urlsafe(16),
+        **spec_fields,
+    }
     spec = ClusterSpec(
-        state_dir=state_dir,
-        port_base=port_base,
-        node_count=node_count,
-        redis_url="redis://127.0.0.1:6379/2",
-        redis_key_prefix=f"ariscale-test-{uuid.uuid4().hex[:6]}:",
-        amqp_vhost=f"ariscale-test-{port_base}",
-        admin_token=secrets.token_urlsafe(16),
-        runtime=runtime,
+        state_dir=state_dir, port_base=port_base, node_count=node_count, runtime=runtime, **fields
     )
     cluster = Cluster(spec)
     try:
@@ -88,6 +93,18 @@ def restores_cluster(cluster: Cluster) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
+        cluster.up()
+
+
+@pytest.fixture
+def supervised(cluster: Cluster) -> Iterator[Cluster]:
+    """The cluster with its supervisor running for the test (stopped after it)."""
+    cluster.start_supervisor()
+    try:
+        yield cluster
+    finally:
+        cluster.procs.stop("supervisor")
+        (cluster.spec.state_dir / "restarts.json").unlink(missing_ok=True)
         cluster.up()
 
 
@@ -178,6 +195,17 @@ async def registered_app(
 @pytest.fixture
 def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"
+
+
+@pytest.fixture
+async def second_gateway_url(cluster: Cluster, registered_app: RegisteredApp) -> AsyncIterator[str]:
+    """Another gateway process (``gateway-2``) on the cluster, accepting the app; stopped after
+    (if still alive)."""
+    url = start_extra_gateway(cluster, cluster.spec.port_base + 91)
+    async with httpx.AsyncClient(base_url=f"{url}/ari", auth=registered_app.auth, timeout=10) as client:
+        await until(lambda: accepts_app(client), message="second gateway accepts the app")
+    yield url
+    stop_extra_gateway(cluster)
 
 
 # -- an app's view through the gateway, and each node's own -------------------------------------

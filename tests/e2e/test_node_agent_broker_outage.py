@@ -2,21 +2,18 @@
 delivers all of them, in order. Uses a RabbitMQ of its own (the machine's broker is never
 stopped) and, for node n1, an agent of its own pointing at it in place of the cluster's."""
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from ariscale_cluster import Cluster, services
-from ariscale_cluster.backing import port_open
-from ariscale_cluster.processes import ProcessTable
 from ariscale_common.bus import app_node_binding
 from tests.support.answering import answering_over_rest
+from tests.support.backing_servers import OwnBroker
 from tests.support.cluster_apps import FreshApp
 from tests.support.node_agent import agent_health, link_state
 from tests.support.sipp import place_calls
@@ -24,43 +21,6 @@ from tests.support.stasis_bus import BusEvent, BusTap
 from tests.support.waiting import until
 
 NODE = "n1"
-
-
-class OwnBroker:
-    """A throwaway RabbitMQ node (own name, ports, data and config) that survives restarts."""
-
-    component = "rabbitmq-outage"
-
-    def __init__(self, procs: ProcessTable, base: Path, port: int) -> None:
-        self.procs = procs
-        self.port = port
-        self.url = f"amqp://guest:guest@127.0.0.1:{port}//"
-        base.mkdir(parents=True, exist_ok=True)
-        (base / "enabled_plugins").write_text("[].\n")
-        (base / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{port}\n")
-        (base / "rabbitmq-env.conf").write_text("")  # not the machine's: it names the machine's node
-        self.env = {
-            "RABBITMQ_NODENAME": f"ariscale-test-{port}@localhost",
-            "RABBITMQ_NODE_PORT": str(port),
-            "RABBITMQ_DIST_PORT": str(port + 1),
-            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(base / "log"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
-            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
-            "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
-        }
-
-    async def start(self) -> None:
-        # The server script itself (Debian's /usr/sbin wrapper would su to the rabbitmq user).
-        self.procs.start(self.component, ["/usr/lib/rabbitmq/bin/rabbitmq-server"], self.env)
-        await until(self._accepting, timeout=60, interval=0.2, message=f"RabbitMQ on port {self.port}")
-
-    async def stop(self) -> None:
-        await asyncio.to_thread(self.procs.stop, self.component, 30)
-        await until(lambda: not port_open("127.0.0.1", self.port), message="RabbitMQ stopped")
-
-    def _accepting(self) -> bool:
-        return self.procs.pid(self.component) is not None and port_open("127.0.0.1", self.port)
 
 
 @pytest.fixture

@@ -1,27 +1,12 @@
 """Processes are supervised as a container runtime would: one that crashes is started again."""
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
 
 from ariscale_cluster import Cluster, supervisor
 from tests.support.node_agent import agent_health
 from tests.support.waiting import until
 
 AGENT = "agent-n1"
-
-
-@pytest.fixture
-def supervised(cluster: Cluster) -> Iterator[Cluster]:
-    """The session's cluster with its supervisor running for the test (stopped after it)."""
-    cluster.start_supervisor()
-    try:
-        yield cluster
-    finally:
-        cluster.procs.stop("supervisor")
-        (cluster.spec.state_dir / "restarts.json").unlink(missing_ok=True)
-        cluster.up()
 
 
 async def test_a_killed_agent_is_restarted_by_the_supervisor_and_counted(supervised: Cluster) -> None:

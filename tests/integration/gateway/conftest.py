@@ -22,7 +22,7 @@ import redis
 from ariscale_cluster import consul as consul_launch
 from ariscale_cluster.cluster import wait_until
 from ariscale_common import AmqpSettings, ConsulSettings, RedisSettings
-from ariscale_common.discovery import AppRecord, app_key
+from ariscale_common.discovery import AppRecord, app_key, mirrored_key
 from ariscale_common.keyspace import Keyspace
 from ariscale_common.passwords import generate_password, hash_password
 from gateway.settings import Settings as GatewaySettings
@@ -106,6 +106,7 @@ def events_app(events_consul_url: str, events_kv_prefix: str) -> Callable[[], tu
         name, password = f"ev{uuid.uuid4().hex[:8]}", generate_password()
         record = AppRecord(name=name, password_hash=hash_password(password))
         client.kv.put(app_key(events_kv_prefix, name), record.model_dump_json())
+        client.kv.put(mirrored_key(events_kv_prefix), "{}")  # the registry's mark: a mirror
         return name, password
 
     return register

@@ -2,6 +2,7 @@
 
 import httpx
 
+from registry.settings import Settings
 from tests.integration.registry.conftest import KvGet, Registry, running_registry
 from tests.support.waiting import until
 
@@ -29,6 +30,24 @@ async def test_wiped_kv_heals_while_running(
         return await kv_get(f"apps/{app_name}") is not None
 
     await until(restored, timeout=5, message="the periodic re-sync to restore the wiped app")
+
+
+async def test_kv_lost_by_a_consul_restart_heals_at_once(
+    settings: Settings, app_name: str, consul_http: httpx.AsyncClient, kv_get: KvGet
+) -> None:
+    """Consul (dev mode) restarts empty: the registry notices its mark is gone and re-syncs
+    without waiting for its periodic re-sync."""
+    settings = settings.model_copy(update={"kv_resync_interval": 3600.0})
+    async with running_registry(settings) as running:
+        await running.client.post("/apps", json={"name": app_name})
+        prefix = settings.consul.kv_prefix
+        assert await kv_get("apps/") is not None  # the mark
+        (await consul_http.delete(f"/kv/{prefix}", params={"recurse": "1"})).raise_for_status()
+
+        async def restored() -> bool:
+            return await kv_get(f"apps/{app_name}") is not None and await kv_get("apps/") is not None
+
+        await until(restored, timeout=5, message="the app and the mark back long before the periodic re-sync")
 
 
 async def test_restart_resyncs_kv_from_the_database(

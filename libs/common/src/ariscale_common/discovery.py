@@ -5,9 +5,15 @@
 * KV ``<prefix>apps/<name>``: JSON :class:`AppRecord`, mirrored from the registry's database
   (the database is the truth; the registry re-syncs the KV at start and every
   ``kv_resync_interval`` seconds, deleting app keys the database does not have).
+* KV ``<prefix>apps/`` (the folder key itself): written by the registry after every full re-sync.
+  An app list without it is no mirror: Consul restarted empty (dev mode keeps nothing) and the
+  registry has not re-synced yet. Readers then keep the apps they had (:func:`mirrored`), so a
+  Consul restart unsubscribes no app and unroutes no number.
 * KV ``<prefix>drained/<node id>``: present while the node is drained (no new calls); the value
   is JSON ``{"since": <unix time>}`` and carries no meaning beyond that.
 """
+
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -38,6 +44,21 @@ def apps_prefix(kv_prefix: str) -> str:
 
 def app_key(kv_prefix: str, name: str) -> str:
     return f"{apps_prefix(kv_prefix)}{name}"
+
+
+def mirrored_key(kv_prefix: str) -> str:
+    """The registry's mark that ``<prefix>apps/`` holds its mirror (see the module docstring)."""
+    return apps_prefix(kv_prefix)
+
+
+def mirrored(kv_prefix: str, items: list[dict[str, Any]]) -> bool:
+    """Whether a recursive read of ``<prefix>apps/`` (its items) is the registry's mirror."""
+    return any(item["Key"] == mirrored_key(kv_prefix) for item in items)
+
+
+def app_items(kv_prefix: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The app keys of a recursive read of ``<prefix>apps/`` (without the mirror's mark)."""
+    return [item for item in items if item["Key"] != mirrored_key(kv_prefix)]
 
 
 def drained_prefix(kv_prefix: str) -> str:

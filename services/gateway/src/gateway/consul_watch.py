@@ -16,7 +16,14 @@ import consul
 
 from ariscale_common import Health, LinkState
 from ariscale_common.background import Periodic
-from ariscale_common.discovery import NODE_SERVICE, AppRecord, apps_prefix, drained_prefix
+from ariscale_common.discovery import (
+    NODE_SERVICE,
+    AppRecord,
+    app_items,
+    apps_prefix,
+    drained_prefix,
+    mirrored,
+)
 from gateway.nodes import Node
 
 log = logging.getLogger(__name__)
@@ -63,7 +70,7 @@ class ConsulWatch:
     def _read(self) -> Snapshot:
         _, entries = self._client.health.service(NODE_SERVICE)
         _, drained = self._client.kv.get(drained_prefix(self._kv_prefix), recurse=True)
-        _, app_items = self._client.kv.get(apps_prefix(self._kv_prefix), recurse=True)
+        _, kv_apps = self._client.kv.get(apps_prefix(self._kv_prefix), recurse=True)
         drained_ids = {item["Key"].rsplit("/", 1)[-1] for item in drained or []}
         nodes = {}
         for entry in entries:
@@ -77,7 +84,10 @@ class ConsulWatch:
                 healthy=passing,
                 drained=service["ID"] in drained_ids,
             )
-        return Snapshot(nodes=nodes, apps=_app_records(app_items or []))
+        if not mirrored(self._kv_prefix, kv_apps or []):
+            # Consul came back empty: the apps may still log in until the registry re-syncs.
+            return Snapshot(nodes=nodes, apps=self.snapshot.apps)
+        return Snapshot(nodes=nodes, apps=_app_records(app_items(self._kv_prefix, kv_apps or [])))
 
     async def _refresh_with_backoff(self) -> float:
         """One refresh; on failure keep the last snapshot and back off (the delay until the next)."""

@@ -68,7 +68,10 @@ class AppWatcher:
                 continue
             self._health.set("consul:apps", LinkState.UP)
             self._backoff.reset()
-            if new_index != index:
+            if records is None:
+                # Consul came back empty: keep serving the apps we have until the registry re-syncs.
+                log.warning("%s: the app list in Consul is not mirrored yet; keeping the apps", self._node_id)
+            elif new_index != index:
                 self.apply(records)
             # Consul's index only grows, unless Consul restarted: then start over (as its docs advise).
             index = None if index is not None and new_index < index else max(new_index, 1)

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import consul
 from pydantic import ValidationError
 
-from ariscale_common.discovery import NODE_SERVICE, AppRecord, NodeMeta, apps_prefix
+from ariscale_common.discovery import NODE_SERVICE, AppRecord, NodeMeta, app_items, apps_prefix, mirrored
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,17 @@ class ConsulClient:
     async def fail_check(self, note: str) -> None:
         await self._call(self._agent.agent.check.ttl_fail, self.check_id, note)
 
-    async def apps(self, index: int | None, wait_s: int) -> tuple[int, list[AppRecord]]:
-        """The app records under ``<prefix>apps/``; with ``index``, block until they change."""
+    async def apps(self, index: int | None, wait_s: int) -> tuple[int, list[AppRecord] | None]:
+        """The app records under ``<prefix>apps/``, None when they are not the registry's mirror
+        (Consul restarted empty); with ``index``, block until they change."""
         prefix = apps_prefix(self.kv_prefix)
         new_index, items = await self._call(
             self._watch.kv.get, prefix, index=index, recurse=True, wait=f"{wait_s}s"
         )
+        if not mirrored(self.kv_prefix, items or []):
+            return int(new_index), None
         records = []
-        for item in items or []:
+        for item in app_items(self.kv_prefix, items or []):
             try:
                 records.append(AppRecord.model_validate_json(item["Value"] or b""))
             except ValidationError as exc:

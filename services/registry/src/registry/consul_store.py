@@ -27,6 +27,7 @@ from ariscale_common.discovery import (
     apps_prefix,
     drained_key,
     drained_prefix,
+    mirrored_key,
 )
 from registry.exceptions import ConsulUnavailable
 
@@ -93,6 +94,18 @@ class ConsulStore:
         prefix = apps_prefix(self.kv_prefix)
         _, items = await self._call(f"list {prefix}", lambda: self._client.kv.get(prefix, recurse=True))
         return {i["Key"][len(prefix) :]: _text(i.get("Value")) for i in items or [] if i["Key"] != prefix}
+
+    async def mark_mirrored(self) -> None:
+        """Say that the app tree is the database's mirror (after a full re-sync)."""
+        key = mirrored_key(self.kv_prefix)
+        value = json.dumps({"at": time.time()})
+        await self._call(f"put {key}", lambda: self._client.kv.put(key, value))
+
+    async def is_mirrored(self) -> bool:
+        """False when Consul lost the app tree (it restarted empty) and it needs a re-sync now."""
+        key = mirrored_key(self.kv_prefix)
+        _, item = await self._call(f"get {key}", lambda: self._client.kv.get(key))
+        return item is not None
 
     # -- nodes (catalog, health, drained KV) -------------------------------------------------
 

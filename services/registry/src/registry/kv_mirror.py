@@ -4,10 +4,15 @@ Each change is written right after its database commit. If Consul is down then, 
 not lost: the mirror is marked dirty and the background loop re-syncs the whole app tree (write
 what differs, delete keys of apps the database does not have) as soon as Consul answers, at
 start-up, and every ``resync_interval`` seconds, so a wiped or edited KV heals by itself.
+
+Each re-sync ends with the mirror's mark (``ariscale_common.discovery.mirrored_key``), and the loop
+looks for it every ``check_interval``: a Consul that restarted empty gets its apps back within
+about that long (meanwhile the nodes and gateways keep the apps they had).
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
@@ -28,14 +33,17 @@ class AppMirror:
         store: ConsulStore,
         load_records: Callable[[], Awaitable[list[AppRecord]]],
         resync_interval: float,
+        check_interval: float = 1.0,
     ) -> None:
         self._store = store
         self._load_records = load_records
         self._interval = resync_interval
+        self._check_interval = check_interval
         # Serialises single writes with full re-syncs: a re-sync reads the database and writes
         # KV under the lock, so it can never put back an app deleted while it ran.
         self._lock = asyncio.Lock()
         self._dirty = asyncio.Event()
+        self._due = False  # a full re-sync is owed (a write failed, or the last re-sync did)
         self._stopping = False
         self.resyncs = 0  # completed full re-syncs (for /health details and tests)
 
@@ -45,6 +53,7 @@ class AppMirror:
                 await self._store.put_app(record)
             except ConsulUnavailable as exc:
                 log.warning("app %s not mirrored yet, will re-sync: %s", record.name, exc.message)
+                self._due = True
                 self._dirty.set()
 
     async def remove(self, name: str) -> None:
@@ -53,6 +62,7 @@ class AppMirror:
                 await self._store.delete_app(name)
             except ConsulUnavailable as exc:
                 log.warning("app %s not removed from KV yet, will re-sync: %s", name, exc.message)
+                self._due = True
                 self._dirty.set()
 
     async def resync(self) -> None:
@@ -67,20 +77,30 @@ class AppMirror:
             for name in mirrored.keys() - records.keys():
                 log.info("KV: removing app %s (not in the database)", name)
                 await self._store.delete_app(name)
+            await self._store.mark_mirrored()
             self.resyncs += 1
 
     async def run(self) -> None:
-        """Re-sync now, then on every failed write, every interval; back off while it fails."""
+        """Re-sync now, then on every failed write, when the mark is gone, every interval; back off
+        while it fails."""
         backoff = Backoff(jitter=0.2)
+        next_resync = 0.0  # monotonic time of the next periodic re-sync
         while not self._stopping:
             try:
-                await self.resync()
+                now = time.monotonic()
+                if self._due or now >= next_resync or not await self._store.is_mirrored():
+                    if not self._due and now < next_resync:
+                        log.warning("KV: the app tree is gone (Consul restarted?): re-syncing it now")
+                    self._due = False
+                    await self.resync()
+                    next_resync = now + self._interval
             except (ConsulUnavailable, SQLAlchemyError) as exc:
+                self._due = True
                 delay = backoff.next()
                 log.warning("KV re-sync failed, retrying in %.1f s: %s", delay, exc)
             else:
                 backoff.reset()
-                delay = self._interval
+                delay = self._check_interval
             await sleep_or_wake(self._dirty, delay)
 
     def stop(self) -> None:
