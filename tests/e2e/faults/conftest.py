@@ -1,8 +1,9 @@
 """The fault tests' cluster: two nodes whose Redis and RabbitMQ are servers of its own (so a test
 may restart them; the machine's are shared), for the whole folder (a cluster costs ~20 s).
 
-Ports from ARISCALE_FAULTS_PORT_BASE (24000): the cluster's block, its Redis at +900, its
-RabbitMQ at +910 (+911 Erlang distribution). Each test restores what it broke.
+Ports from ARISCALE_FAULTS_PORT_BASE (default: the e2e base + 1000, i.e. 24000): the cluster's
+block, its Redis at +900, its RabbitMQ at +910 (+911 Erlang distribution). Each test restores
+what it broke.
 """
 
 import os
@@ -16,7 +17,7 @@ import pytest
 
 from ariscale_cluster import Cluster
 from ariscale_cluster.processes import ProcessTable
-from tests.e2e.conftest import RegisteredApp, running_cluster
+from tests.e2e.conftest import TEST_PORT_BASE, RegisteredApp, running_cluster
 from tests.support.backing_servers import OwnBroker, OwnRedis
 from tests.support.bridges import until_nodes_empty
 from tests.support.event_stream import SequencedApp
@@ -24,7 +25,7 @@ from tests.support.fault_calls import FaultCalls
 from tests.support.gateway import accepts_app
 from tests.support.waiting import until
 
-FAULTS_PORT_BASE = int(os.environ.get("ARISCALE_FAULTS_PORT_BASE", "24000"))
+FAULTS_PORT_BASE = int(os.environ.get("ARISCALE_FAULTS_PORT_BASE", str(TEST_PORT_BASE + 1000)))
 
 
 @pytest.fixture(scope="package")
