@@ -1,11 +1,20 @@
 """Settings sub-models shared by the services; each service nests them in its own ``Settings``."""
 
 from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 
 class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "ariscale:"
+
+    def client(self) -> Redis:
+        """An async client that rides out a Redis restart: a command on a connection the server
+        closed reconnects and retries (backoff up to 1 s, about 5 s in all) before failing."""
+        retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=8)
+        return Redis.from_url(self.url, health_check_interval=10, retry=retry)
 
 
 class AmqpSettings(BaseModel):

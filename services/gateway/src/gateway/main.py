@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     """Clients (Redis, Consul, nodes' ARI) and the stores every feature reads; closed by ``stack``."""
     checker = Health("gateway")
-    redis = Redis.from_url(settings.redis.url, health_check_interval=10)
+    redis = settings.redis.client()
     stack.push_async_callback(redis.aclose)
     redis_probe = BackgroundTask("redis-health", lambda: probe_forever(checker, "redis", redis.ping))
     redis_probe.start()

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ariscale_common import Health, LinkState, configure_logging
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         edge = EdgeSync(store, settings.sip_edge, health)
         sessions = db.session_factory(engine)
         mirror = AppMirror(store, partial(load_records, sessions), settings.kv_resync_interval)
-        redis = Redis.from_url(settings.redis.url)
+        redis = settings.redis.client()
 
         async def consumers(name: str) -> int | None:
             try:
