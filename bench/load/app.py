@@ -115,9 +115,12 @@ class LoadApp:
                     async for raw in ws:
                         self._on_event(json.loads(raw), time.time())
             except websockets.InvalidStatus as exc:
-                log.warning("%s: resume after %s refused: %s", self.target.label, self.last_seq, exc)
-                self.resume_refused += 1
-                self.last_seq = None
+                log.warning(
+                    "%s: events websocket refused (after=%s): %s", self.target.label, self.last_seq, exc
+                )
+                if self.last_seq is not None:  # the gateway no longer knows the number: start afresh
+                    self.resume_refused += 1
+                    self.last_seq = None
             except (OSError, websockets.WebSocketException) as exc:
                 log.warning("%s: events websocket: %s; reconnecting", self.target.label, exc)
             self.connected.clear()
