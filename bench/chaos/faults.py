@@ -24,10 +24,11 @@ FAULTS = (
     Fault("agent", "kill -9 the node agent of n1, Asterisk keeps running (supervisor restarts it)"),
     Fault("gateway", "kill -9 one gateway process of two (uvicorn starts another)"),
     Fault("rabbitmq", "restart the cluster's own RabbitMQ"),
-    Fault("redis", "restart the cluster's own Redis (no persistence, as make up runs it)"),
     Fault("consul", "restart Consul (dev mode: it comes back empty)"),
     Fault("kamailio", "restart Kamailio (the SIP edge)"),
     Fault("registry", "kill -9 the registry (supervisor restarts it)"),
+    # Last: its data lost, the app's numbering starts over and the gateway drops what follows.
+    Fault("redis", "restart the cluster's own Redis (no persistence, as make up runs it)"),
 )
 NAMES = tuple(f.name for f in FAULTS)
 
