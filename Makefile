@@ -11,7 +11,7 @@ N ?= 2
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 CLUSTER := $(UV) run --frozen python -m ariscale_cluster --state-dir .cluster
 
-.PHONY: up down status logs call test lint provision sync bench load unit images compose
+.PHONY: up down status logs call test lint provision sync bench load chaos soak unit images compose
 
 provision:
 	@bash deploy/scripts/provision.sh
@@ -72,3 +72,26 @@ load: sync
 	$(UV) run --frozen python -m bench.load --rate $(RATE) --step $(STEP) --duration $(DURATION) \
 		--calls $(CALLS) --hold $(LOAD_HOLD) --nodes $(NODES) --gateways $(GATEWAYS) \
 		--variants $(VARIANTS) --port-base $(LOAD_PORT_BASE)
+
+# make chaos FAULTS=asterisk,agent,gateway,rabbitmq,redis,consul,kamailio,registry (default: all)
+#   RATE=10 HOLD=15 DURATION=35 FAULT_AT=20 GATEWAYS=2: each fault once under steady load.
+CHAOS_PORT_BASE ?= 61000
+FAULTS ?=
+FAULT_AT ?= 20
+CHAOS_RATE = $(if $(filter command line environment,$(origin RATE)),$(RATE),10)
+CHAOS_HOLD = $(if $(filter command line environment,$(origin HOLD)),$(HOLD),15)
+CHAOS_DURATION = $(if $(filter command line environment,$(origin DURATION)),$(DURATION),35)
+CHAOS_GATEWAYS = $(if $(filter command line environment,$(origin GATEWAYS)),$(GATEWAYS),2)
+chaos: sync
+	$(UV) run --frozen python -m bench.chaos --rate $(CHAOS_RATE) --hold $(CHAOS_HOLD) \
+		--duration $(CHAOS_DURATION) --fault-at $(FAULT_AT) --nodes $(NODES) \
+		--gateways $(CHAOS_GATEWAYS) --port-base $(CHAOS_PORT_BASE) --faults "$(FAULTS)"
+
+# make soak DURATION=3600 RATE=5 HOLD=10 (not in CI): memory and fds of every process, orphans.
+SOAK_RATE = $(if $(filter command line environment,$(origin RATE)),$(RATE),5)
+SOAK_HOLD = $(if $(filter command line environment,$(origin HOLD)),$(HOLD),10)
+SOAK_DURATION = $(if $(filter command line environment,$(origin DURATION)),$(DURATION),3600)
+soak: sync
+	$(UV) run --frozen python -m bench.soak --rate $(SOAK_RATE) --hold $(SOAK_HOLD) \
+		--duration $(SOAK_DURATION) --nodes $(NODES) --gateways $(CHAOS_GATEWAYS) \
+		--port-base $(CHAOS_PORT_BASE)

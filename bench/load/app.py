@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,13 +62,25 @@ class Target:
         user, password = self.auth
         return f"{self.ari_url.replace('http', 'ws', 1)}/events?app={self.app}&api_key={user}:{password}"
 
+    def resume_url(self, after: int | None) -> str:
+        """The events URL, resuming after ``after`` (the gateway's ``ariscale_seq``) when given."""
+        return self.events_url if after is None else f"{self.events_url}&after={after}"
+
 
 class LoadApp:
     """One ARI app, one websocket, one pooled HTTP client."""
 
-    def __init__(self, target: Target, variant: str = ANSWER) -> None:
+    def __init__(
+        self,
+        target: Target,
+        variant: str = ANSWER,
+        observers: tuple[Callable[[dict[str, Any]], None], ...] = (),
+    ) -> None:
         self.target = target
         self.variant = variant
+        self.observers = observers  # called with every event (the chaos run counts them)
+        self.last_seq: int | None = None  # the last ``ariscale_seq`` seen: a reconnect resumes after it
+        self.resume_refused = 0
         self.bridge = f"{target.app}-conf"
         self.stats = AppStats()
         self.connected = asyncio.Event()
@@ -93,19 +106,32 @@ class LoadApp:
             raise RuntimeError(f"{self.target.label}: bridge {self.bridge}: {response.text}")
 
     async def run(self) -> None:
-        """Read the app's events until cancelled, reconnecting if the websocket drops."""
+        """Read the app's events until cancelled, reconnecting if the websocket drops (through the
+        gateway: resuming after the last number seen, or afresh if the gateway refuses that)."""
         while True:
             try:
-                async with websockets.connect(self.target.events_url, max_size=None) as ws:
+                async with websockets.connect(self.target.resume_url(self.last_seq), max_size=None) as ws:
                     self.connected.set()
                     async for raw in ws:
                         self._on_event(json.loads(raw), time.time())
+            except websockets.InvalidStatus as exc:
+                log.warning(
+                    "%s: events websocket refused (after=%s): %s", self.target.label, self.last_seq, exc
+                )
+                if self.last_seq is not None:  # the gateway no longer knows the number: start afresh
+                    self.resume_refused += 1
+                    self.last_seq = None
             except (OSError, websockets.WebSocketException) as exc:
                 log.warning("%s: events websocket: %s; reconnecting", self.target.label, exc)
             self.connected.clear()
             await asyncio.sleep(0.5)
 
     def _on_event(self, event: dict[str, Any], arrived: float) -> None:
+        seq = event.get("ariscale_seq")
+        if isinstance(seq, int):
+            self.last_seq = seq
+        for observe in self.observers:
+            observe(event)
         delay = event_delay_ms(event, arrived)
         if delay is not None:
             self.stats.event_delay_ms.append(delay)

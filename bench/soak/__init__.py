@@ -1,0 +1,1 @@
+"""``make soak``: a long steady run; memory and file descriptors of every process, start vs end."""
