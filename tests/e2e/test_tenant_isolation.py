@@ -12,42 +12,22 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import websockets
 
 from ariscale_cluster import Cluster
-from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
+from tests.e2e.conftest import BLACK_HOLE, OtherApp, RegisteredApp
 from tests.support.ari import AppEvents
 from tests.support.gateway import accepts_app, start_extra_gateway, stop_extra_gateway
 from tests.support.waiting import until
 
 
-@dataclass
-class Intruder:
-    name: str
-    extension: str
-    client: httpx.AsyncClient
-    password: str
-
-
 @pytest.fixture
-async def intruder(
-    registry: httpx.AsyncClient, registered_app: RegisteredApp, gateway_url: str
-) -> AsyncIterator[Intruder]:
-    """App B: registered beside A, with a number of its own."""
-    name, extension = f"{registered_app.name}-b", f"8{registered_app.extension[1:]}"
-    created = await registry.post("/apps", json={"name": name, "extensions": [extension]})
-    assert created.status_code == 201, created.text
-    auth = (name, created.json()["credentials"]["password"])
-    try:
-        async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
-            await until(lambda: accepts_app(client), message="gateway accepts app B")
-            yield Intruder(name, extension, client, auth[1])
-    finally:
-        await registry.delete(f"/apps/{name}")
+def intruder(other_app: OtherApp) -> OtherApp:
+    """App B, the attacker."""
+    return other_app
 
 
 async def create_channel(client: httpx.AsyncClient, app: str) -> str:
@@ -58,7 +38,7 @@ async def create_channel(client: httpx.AsyncClient, app: str) -> str:
 
 @pytest.fixture
 async def victim_and_own(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> AsyncIterator[tuple[str, str]]:
     """A channel of app A (the victim) and one of app B's own; both deleted afterwards."""
     victim = await create_channel(gw, registered_app.name)
@@ -125,7 +105,7 @@ async def test_row1_bridge_variable_without_a_name_is_refused_before_the_node(
 async def test_row2_global_through_a_channel_variable_is_refused(
     gw: httpx.AsyncClient,
     registered_app: RegisteredApp,
-    intruder: Intruder,
+    intruder: OtherApp,
     nodes: dict[str, httpx.AsyncClient],
 ) -> None:
     own = await create_channel(intruder.client, intruder.name)
@@ -150,7 +130,7 @@ async def test_row2_global_through_a_channel_variable_is_refused(
 
 
 async def test_row3_app_in_a_body_cannot_name_another_app(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     as_json = await intruder.client.post(
         "/channels", json={"endpoint": BLACK_HOLE, "app": registered_app.name}
@@ -177,7 +157,7 @@ async def test_row3_app_in_a_body_cannot_name_another_app(
 
 
 async def test_row4_import_and_friends_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     assert (
@@ -214,7 +194,7 @@ async def test_row14_odd_input_gets_a_json_4xx(gw: httpx.AsyncClient, registered
 
 
 async def test_row16_node_wide_reads_are_admin_only(
-    registered_app: RegisteredApp, intruder: Intruder
+    registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     for path, params in (
         ("/asterisk/variable", {"variable": f"APP_{registered_app.extension}"}),
@@ -267,7 +247,7 @@ async def _bridge(client: httpx.AsyncClient) -> str:
 
 
 async def test_row5_recording_over_another_apps_file_is_refused(
-    gw: httpx.AsyncClient, intruder: Intruder
+    gw: httpx.AsyncClient, intruder: OtherApp
 ) -> None:
     own, theirs = await _bridge(gw), await _bridge(intruder.client)
     name = f"rec-{own[:8]}"
@@ -303,7 +283,7 @@ async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> bool:
 
 
 async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     bridge, their_bridge = await _bridge(gw), await _bridge(intruder.client)
@@ -341,7 +321,7 @@ async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
 async def test_row7_subscriptions_to_another_apps_call_or_an_endpoint_are_refused(
     gw: httpx.AsyncClient,
     registered_app: RegisteredApp,
-    intruder: Intruder,
+    intruder: OtherApp,
     nodes: dict[str, httpx.AsyncClient],
 ) -> None:
     victim = await create_channel(gw, registered_app.name)
@@ -395,7 +375,7 @@ async def test_row7_subscriptions_die_with_the_app(
 
 
 async def test_row8_user_event_sources_must_be_the_apps_own(
-    intruder: Intruder, victim_and_own: tuple[str, str]
+    intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"channel:{own},channel:{victim}"):
@@ -413,7 +393,7 @@ async def test_row8_user_event_sources_must_be_the_apps_own(
 
 
 async def test_row9_device_states_of_another_app_do_not_exist_for_it(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     device = f"Stasis:{registered_app.name}:desk"
     assert (await gw.put(f"/deviceStates/{device}", params={"deviceState": "BUSY"})).status_code == 204
@@ -435,7 +415,7 @@ async def test_row9_device_states_of_another_app_do_not_exist_for_it(
 
 
 async def test_row10_endpoint_reads_list_only_the_apps_channels(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     victim = await create_channel(gw, registered_app.name)
     try:
@@ -485,7 +465,7 @@ async def test_row12_a_slow_node_answers_504_and_keeps_the_resource(
 
 
 async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
-    cluster: Cluster, registered_app: RegisteredApp, intruder: Intruder, registry: httpx.AsyncClient
+    cluster: Cluster, registered_app: RegisteredApp, intruder: OtherApp, registry: httpx.AsyncClient
 ) -> None:
     # Both apps on a gateway of their own that waits up to 30 s for a websocket write: a gateway
     # whose writes to B hold up every app would delay A by that much.
@@ -512,7 +492,7 @@ async def _stuck_b_does_not_delay_a(
     a: httpx.AsyncClient,
     a_events: AppEvents,
     b: httpx.AsyncClient,
-    intruder: Intruder,
+    intruder: OtherApp,
     registry: httpx.AsyncClient,
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -565,7 +545,7 @@ async def _stuck_b_does_not_delay_a(
 
 
 async def test_row15_unknown_apps_cost_a_full_check_and_guessing_is_limited(
-    gateway_url: str, registered_app: RegisteredApp, intruder: Intruder
+    gateway_url: str, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", timeout=20) as anonymous:

@@ -46,6 +46,7 @@ from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
 from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
+from gateway.routing.moves import ChannelMoves
 from gateway.routing.websocket_requests import WebsocketRequests
 from gateway.settings import Settings
 
@@ -83,8 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             placing = FirstMemberPlacement(
                 PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
             )
+            moves = ChannelMoves(core.ownership, lambda: core.watch.snapshot.apps)
             app.state.ari = AriGateway(
-                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity
+                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity, moves
             )
             app.state.ws_requests = WebsocketRequests(app.state.ari.handle, core.identity)
             app.state.authenticator = Authenticator(core.watch)

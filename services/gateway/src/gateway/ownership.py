@@ -57,14 +57,15 @@ class Owner:
         return cls(node=str(data["node"]), app=str(data["app"]))
 
 
-# Forget an entry and take a channel out of its node's index, in one step (the node is in the entry).
+# Forget an entry and take a channel out of its node's index, in one step (the node is in the entry);
+# with ARGV[4], only while the entry still names that app.
 _RELEASE = """
 local raw = redis.call('GET', KEYS[1])
-if raw and ARGV[2] == 'channel' then
-  local ok, owner = pcall(cjson.decode, raw)
-  if ok and type(owner) == 'table' and owner.node then
-    redis.call('ZREM', ARGV[3] .. owner.node, ARGV[1])
-  end
+if not raw then return 0 end
+local ok, owner = pcall(cjson.decode, raw)
+if ARGV[4] and not (ok and type(owner) == 'table' and owner.app == ARGV[4]) then return 0 end
+if ARGV[2] == 'channel' and ok and type(owner) == 'table' and owner.node then
+  redis.call('ZREM', ARGV[3] .. owner.node, ARGV[1])
 end
 return redis.call('DEL', KEYS[1])
 """
@@ -116,6 +117,11 @@ class OwnershipStore(RedisStore):
     async def release(self, kind: Kind, resource_id: str) -> None:
         key = self._key(kind, resource_id)
         await self._redis.eval(_RELEASE, 1, key, resource_id, kind.value, self._keys.node_channels(""))
+
+    async def release_of_app(self, kind: Kind, resource_id: str, app: str) -> None:
+        """Forget the entry only if it still names ``app`` (a channel moved on keeps its new app)."""
+        key = self._key(kind, resource_id)
+        await self._redis.eval(_RELEASE, 1, key, resource_id, kind.value, self._keys.node_channels(""), app)
 
     async def channel_counts(self, nodes: Sequence[str]) -> list[int]:
         """How many channels each of ``nodes`` owns, from the index (one round trip for all)."""
