@@ -33,6 +33,7 @@ from gateway.consul_watch import ConsulWatch
 from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
 from gateway.events.dispatch import Assignments, Dispatcher
+from gateway.events.foreign_channels import ForeignChannels
 from gateway.events.grace import GraceSweeper
 from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances
@@ -158,9 +159,12 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         queue_size=settings.event_queue_size,
     )
 
-    async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:
-        """What the app sees of an event: no link machinery, the cluster's identity."""
+    foreign = ForeignChannels(core.ownership, lambda: core.watch.snapshot.apps)
+
+    async def app_view(app: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        """What the app sees of an event: no link machinery, only its channels, the cluster's identity."""
         seen = await core.bridges.app_view(event)
+        seen = await foreign.view(app, seen) if seen is not None else None
         return core.identity.event(seen) if seen is not None else None
 
     dispatcher = Dispatcher(Assignments(core.redis, core.keys, registry), instances, view=app_view)

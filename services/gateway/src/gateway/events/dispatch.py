@@ -103,11 +103,12 @@ class Dispatcher:
         self,
         assignments: Assignments,
         instances: Instances,
-        view: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+        view: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         self._assignments = assignments
         self._instances = instances
-        # What the app may see of an event (link legs and local bridges hidden); None: drop it.
+        # What the app may see of an event (link legs, local bridges and other apps' channels
+        # hidden); None: drop it.
         self._view = view
 
     async def dispatch(self, app: str, body: bytes, avoid: str | None = None) -> Forward | None:
@@ -125,7 +126,7 @@ class Dispatcher:
             log.warning("app %s: dropped an event that is not a JSON object: %r", app, body[:200])
             return None
         if self._view is not None:
-            seen = await self._view(event)
+            seen = await self._view(app, event)
             if seen is None:
                 return None
             if seen is not event:

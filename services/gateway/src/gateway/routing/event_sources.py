@@ -1,10 +1,11 @@
 """Requests naming event sources go to the nodes that hold them.
 
 Asterisk only knows its own channels and bridges: ``subscribe``/``unsubscribe`` send each channel
-or bridge source to its owner node (other sources, e.g. devices, to every node), and a user event
-goes to the node of its channel or bridge source; device states, which every node holds, are
-subscribed on one node only. Sent everywhere, they would fail on the nodes
-without the resource (422) while taking effect on the one with it.
+or bridge source to its owner node, and a user event goes to the node of its channel or bridge
+source. Sent everywhere, they would fail on the nodes without the resource (422) while taking
+effect on the one with it. Endpoint sources go to every node: each node has the endpoint and
+reports its own calls on it, so the app hears of its calls on every node. Device states, which
+every node holds (a PUT goes to all), are subscribed on one node only.
 """
 
 import asyncio
@@ -17,7 +18,6 @@ from gateway.routing.references import sources
 from gateway.routing.sending import Sender
 
 _ON_OWNER = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
-SUBSCRIPTIONS = ("subscribe", "unsubscribe")
 
 
 class EventSourceRequests:

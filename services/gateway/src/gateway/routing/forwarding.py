@@ -20,12 +20,12 @@ from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 from gateway.routing.claims import IdClaims
 from gateway.routing.creation import Creation
-from gateway.routing.event_sources import SUBSCRIPTIONS, EventSourceRequests
+from gateway.routing.event_sources import EventSourceRequests
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
 from gateway.routing.moves import MOVE, TARGET_PARAM, ChannelMoves
 from gateway.routing.plans import Policy
-from gateway.routing.references import check_references, own_devices
+from gateway.routing.references import SUBSCRIPTIONS, check_references, own_devices
 from gateway.routing.sending import Sender
 from gateway.routing.validation import check_json_body, effective_parameters, validate
 from gateway.routing.variables import check_variables

@@ -3,8 +3,10 @@ its own: a subscription to another app's call, or a user event with another app'
 its source, would hand the app that call's events and snapshots.
 
 * ``channel:<id>`` and ``bridge:<id>`` sources: the app's own channels and bridges only.
-* ``endpoint:<tech>/<resource>``: refused, an endpoint is shared by every app's calls (an app
-  lists its endpoints' own channels with ``GET /endpoints``).
+* ``endpoint:<tech>/<resource>`` (or ``endpoint:<tech>``): a subscription is allowed; an endpoint
+  is shared by every app's calls, so what it brings is cut to the app's own channels
+  (:mod:`gateway.events.foreign_channels`), as ``GET /endpoints`` lists only them. As a user
+  event's source it is refused: the event would carry the endpoint with every app's channels.
 * ``deviceState:<name>`` and ``/deviceStates/<name>``: ``Stasis:`` devices are namespaced per app,
   ``Stasis:<app>:<name>``; another app's namespace does not exist for it.
 """
@@ -19,6 +21,7 @@ from gateway.routing.messages import AriCall
 STASIS_DEVICE = "stasis:"
 _SOURCE_PARAMS = ("eventSource", "source")
 _SOURCE_KINDS = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
+SUBSCRIPTIONS = ("subscribe", "unsubscribe")
 
 OwnerLookup = Callable[[Kind, str], Awaitable[Owner | None]]
 
@@ -53,8 +56,8 @@ async def check_references(call: AriCall, owner_of: OwnerLookup) -> None:
             owner = await owner_of(kind, resource)
             if owner is None or owner.app != call.app:
                 raise NotYourResource(f"event source {scheme}:{resource} is not one of the app's")
-        elif scheme == "endpoint":
-            raise NotYourResource("endpoints are shared by every app: an app cannot take their events")
+        elif scheme == "endpoint" and call.op.nickname not in SUBSCRIPTIONS:
+            raise NotYourResource("endpoints are shared by every app: a user event cannot carry one")
         elif scheme == "deviceState" and not is_own_device(call.app, resource):
             raise NotYourResource(
                 f"device {resource!r}: an app's devices are named {device_namespace(call.app)}…"
