@@ -7,6 +7,8 @@ its source, would hand the app that call's events and snapshots.
   is shared by every app's calls, so what it brings is cut to the app's own channels
   (:mod:`gateway.events.foreign_channels`), as ``GET /endpoints`` lists only them. As a user
   event's source it is refused: the event would carry the endpoint with every app's channels.
+* ``originator`` (originate, create) and ``caller`` (dial): the app's own channel only; Asterisk
+  would take the other app's channel as the new one's requester (inherited variables, linked id).
 * ``deviceState:<name>`` and ``/deviceStates/<name>``: ``Stasis:`` devices are namespaced per app,
   ``Stasis:<app>:<name>``; another app's namespace does not exist for it.
 """
@@ -22,6 +24,8 @@ STASIS_DEVICE = "stasis:"
 _SOURCE_PARAMS = ("eventSource", "source")
 _SOURCE_KINDS = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
 SUBSCRIPTIONS = ("subscribe", "unsubscribe")
+# Parameters naming an existing channel the request takes something from.
+CHANNEL_ARGUMENTS = ("originator", "caller")
 
 OwnerLookup = Callable[[Kind, str], Awaitable[Owner | None]]
 
@@ -62,6 +66,12 @@ async def check_references(call: AriCall, owner_of: OwnerLookup) -> None:
             raise NotYourResource(
                 f"device {resource!r}: an app's devices are named {device_namespace(call.app)}…"
             )
+    for name in CHANNEL_ARGUMENTS:
+        channel = call.query_value(name) if any(p.name == name for p in call.op.params) else None
+        if channel:
+            owner = await owner_of(Kind.CHANNEL, channel)
+            if owner is not None and owner.app != call.app:
+                raise NotYourResource(f"{name}={channel!r} is not one of the app's channels")
     if call.op.nickname == "claimChannel":
         channel = call.query_value("channelId") or ""
         owner = await owner_of(Kind.CHANNEL, channel)
