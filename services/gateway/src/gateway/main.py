@@ -32,6 +32,7 @@ from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
 from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
+from gateway.events.device_changes import heard_once
 from gateway.events.dispatch import Assignments, Dispatcher
 from gateway.events.foreign_channels import ForeignChannels
 from gateway.events.grace import GraceSweeper
@@ -161,8 +162,11 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
 
     foreign = ForeignChannels(core.ownership, lambda: core.watch.snapshot.apps)
 
-    async def app_view(app: str, event: dict[str, Any]) -> dict[str, Any] | None:
-        """What the app sees of an event: no link machinery, only its channels, the cluster's identity."""
+    async def app_view(app: str, node: str | None, event: dict[str, Any]) -> dict[str, Any] | None:
+        """What the app sees of an event: no link machinery, only its channels, each change once,
+        the cluster's identity."""
+        if not heard_once(event, node, core.nodes.healthy()):
+            return None
         seen = await core.bridges.app_view(event)
         seen = await foreign.view(app, seen) if seen is not None else None
         return core.identity.event(seen) if seen is not None else None

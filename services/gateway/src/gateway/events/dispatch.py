@@ -103,7 +103,7 @@ class Dispatcher:
         self,
         assignments: Assignments,
         instances: Instances,
-        view: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+        view: Callable[[str, str | None, dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         self._assignments = assignments
         self._instances = instances
@@ -111,10 +111,13 @@ class Dispatcher:
         # hidden); None: drop it.
         self._view = view
 
-    async def dispatch(self, app: str, body: bytes, avoid: str | None = None) -> Forward | None:
+    async def dispatch(
+        self, app: str, body: bytes, avoid: str | None = None, node: str | None = None
+    ) -> Forward | None:
         """None when delivered here (or undeliverable junk); raises NoLiveInstance to keep it queued.
 
-        ``avoid`` names an instance the event already bounced from (gone from its gateway).
+        ``avoid`` names an instance the event already bounced from (gone from its gateway);
+        ``node`` the node that sent the event.
         """
         try:
             event = json.loads(body)
@@ -126,7 +129,7 @@ class Dispatcher:
             log.warning("app %s: dropped an event that is not a JSON object: %r", app, body[:200])
             return None
         if self._view is not None:
-            seen = await self._view(app, event)
+            seen = await self._view(app, node, event)
             if seen is None:
                 return None
             if seen is not event:

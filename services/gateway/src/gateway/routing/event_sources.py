@@ -3,9 +3,10 @@
 Asterisk only knows its own channels and bridges: ``subscribe``/``unsubscribe`` send each channel
 or bridge source to its owner node, and a user event goes to the node of its channel or bridge
 source. Sent everywhere, they would fail on the nodes without the resource (422) while taking
-effect on the one with it. Endpoint sources go to every node: each node has the endpoint and
-reports its own calls on it, so the app hears of its calls on every node. Device states, which
-every node holds (a PUT goes to all), are subscribed on one node only.
+effect on the one with it. Endpoint and device-state sources go to every node: each node has the
+endpoint and reports its own calls on it; each node reports its own device states, and the app
+hears a ``Stasis:`` device's change, which every node makes, once
+(:mod:`gateway.events.device_changes`).
 """
 
 import asyncio
@@ -27,15 +28,8 @@ class EventSourceRequests:
     async def subscription(self, call: AriCall) -> AriAnswer:
         """(Un)subscribe each source on the node(s) holding it; the app's merged state."""
         by_node = await self._by_node(call)
-        unowned = by_node.pop(None, [])
-        # Every node holds every device state (a PUT goes to all), so every node would report each
-        # change: one node subscribes to devices, and the app hears each change once.
-        devices = [source for source in unowned if source.startswith("deviceState:")]
-        everywhere = [source for source in unowned if source not in devices]
-        healthy = self._sender.healthy()
-        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in healthy}
-        if devices and healthy:
-            targets[healthy[0].node_id] += devices
+        everywhere = by_node.pop(None, [])
+        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in self._sender.healthy()}
         calls = [
             self._sender.send(node, call.with_params(("eventSource",), [("eventSource", ",".join(found))]))
             for node in self._sender.healthy()
