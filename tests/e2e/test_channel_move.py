@@ -12,7 +12,7 @@ from redis import asyncio as aioredis
 
 from ariscale_cluster import Cluster
 from ariscale_common.keyspace import Keyspace
-from tests.e2e.conftest import OtherApp
+from tests.e2e.conftest import OtherApp, RegisteredApp
 from tests.support.ari import AppEvents
 from tests.support.callers import Callers, node_of
 from tests.support.waiting import until
@@ -101,3 +101,38 @@ async def test_a_moved_call_stays_the_new_apps_after_redis_lost_its_owner(
         assert (await gw.get(f"/channels/{call['id']}")).status_code == 404
         assert (await other_app.client.get(f"/channels/{call['id']}")).status_code == 200
         assert (await other_app.client.delete(f"/channels/{call['id']}")).status_code == 204
+
+
+async def test_the_old_app_hears_nothing_more_of_a_call_it_had_subscribed_to(
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
+    gateway_url: str,
+    app_events: AppEvents,
+    app_callers: Callers,
+    other_app: OtherApp,
+    nodes: dict[str, httpx.AsyncClient],
+) -> None:
+    """Asterisk counts an explicit subscription apart from the Stasis one: the move ends both."""
+    (call,) = await app_callers.call(1)
+    channel_id = call["id"]
+    path = f"/applications/{registered_app.name}/subscription"
+    assert (await gw.post(path, params={"eventSource": f"channel:{channel_id}"})).status_code == 200
+    async with AppEvents(gateway_url, other_app.auth).running() as b_events:
+        assert (
+            await gw.post(f"/channels/{channel_id}/move", params={"app": other_app.name})
+        ).status_code == 204
+        await until(seen(b_events, "StasisStart", channel_id), message="moved into B")
+        await until(seen(app_events, "StasisEnd", channel_id), message="gone from A")
+        marker = {"variable": "MOVED_MARK", "value": "b"}
+        assert (
+            await other_app.client.post(f"/channels/{channel_id}/variable", params=marker)
+        ).status_code == 204
+
+        def b_heard_it() -> bool:
+            return any(e.get("variable") == "MOVED_MARK" for e in b_events.of_type("ChannelVarset"))
+
+        await until(b_heard_it, message="B heard its own change")
+        assert not [e for e in app_events.of_type("ChannelVarset") if e.get("variable") == "MOVED_MARK"]
+        subscribed = (await nodes[node_of(channel_id)].get(f"/applications/{registered_app.name}")).json()
+        assert channel_id not in subscribed["channel_ids"], "A's own subscription went with the call"
+        assert (await other_app.client.delete(f"/channels/{channel_id}")).status_code == 204

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             placing = FirstMemberPlacement(
                 PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
             )
-            moves = ChannelMoves(core.ownership, lambda: core.watch.snapshot.apps)
+            moves = ChannelMoves(core.ownership, core.nodes, lambda: core.watch.snapshot.apps)
             app.state.ari = AriGateway(
                 core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity, moves
             )
