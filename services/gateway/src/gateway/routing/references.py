@@ -54,6 +54,20 @@ def sources(call: AriCall) -> list[tuple[str, str]]:
 
 async def check_references(call: AriCall, owner_of: OwnerLookup) -> None:
     """403/404 when ``call`` names another app's resource (see the module's rules)."""
+    await _check_sources(call, owner_of)
+    await _check_channel_arguments(call, owner_of)
+    if call.op.nickname == "claimChannel":
+        owner = await owner_of(Kind.CHANNEL, call.query_value("channelId") or "")
+        if owner is None or owner.app != call.app:
+            raise ResourceNotFound("Channel not found")
+    device = call.path_params.get("deviceName")
+    if device is not None and not is_own_device(call.app, device):
+        if call.op.method == "PUT":
+            raise _foreign_device(call.app, device)
+        raise ResourceNotFound("Device not found")
+
+
+async def _check_sources(call: AriCall, owner_of: OwnerLookup) -> None:
     for scheme, resource in sources(call):
         kind = _SOURCE_KINDS.get(scheme)
         if kind is not None:
@@ -63,31 +77,21 @@ async def check_references(call: AriCall, owner_of: OwnerLookup) -> None:
         elif scheme == "endpoint" and call.op.nickname not in SUBSCRIPTIONS:
             raise NotYourResource("endpoints are shared by every app: a user event cannot carry one")
         elif scheme == "deviceState" and not is_own_device(call.app, resource):
-            raise NotYourResource(
-                f"device {resource!r}: an app's devices are named {device_namespace(call.app)}…"
-            )
+            raise _foreign_device(call.app, resource)
+
+
+async def _check_channel_arguments(call: AriCall, owner_of: OwnerLookup) -> None:
+    """An unknown channel is left to the node (Asterisk's own "not found")."""
     for name in CHANNEL_ARGUMENTS:
         channel = call.query_value(name) if any(p.name == name for p in call.op.params) else None
         if channel:
             owner = await owner_of(Kind.CHANNEL, channel)
             if owner is not None and owner.app != call.app:
                 raise NotYourResource(f"{name}={channel!r} is not one of the app's channels")
-    if call.op.nickname == "claimChannel":
-        channel = call.query_value("channelId") or ""
-        owner = await owner_of(Kind.CHANNEL, channel)
-        if owner is None or owner.app != call.app:
-            raise ResourceNotFound("Channel not found")
-    device = call.path_params.get("deviceName")
-    if device is not None and not is_own_device(call.app, device):
-        if call.op.method == "PUT":
-            raise NotYourResource(
-                f"device {device!r}: an app's devices are named {device_namespace(call.app)}…"
-            )
-        raise ResourceNotFound("Device not found")
 
 
 def _foreign_device(app: str, device: str) -> NotYourResource:
-    return NotYourResource(f"device {device!r}: this app's Stasis devices are named {device_namespace(app)}…")
+    return NotYourResource(f"device {device!r}: an app's devices are named {device_namespace(app)}…")
 
 
 def own_devices(app: str, devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
