@@ -30,16 +30,12 @@ class EventSourceRequests:
         by_node = await self._by_node(call)
         everywhere = by_node.pop(None, [])
         targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in self._sender.healthy()}
-        calls = [
-            self._sender.send(node, call.with_params(("eventSource",), [("eventSource", ",".join(found))]))
-            for node in self._sender.healthy()
-            if (found := targets[node.node_id])
-        ]
-        answers = await asyncio.gather(*calls)
-        failed = next((a for a in answers if not a.ok), None)
-        if failed is not None or not answers:
-            return failed or AriAnswer.json(400, {"message": "eventSource is required"})
-        return AriAnswer.json(answers[0].status, merge_application([a.decoded() for a in answers]))
+        nodes = [node for node in self._sender.healthy() if targets[node.node_id]]
+        answers = await asyncio.gather(
+            *(self._sender.send(node, _with_sources(call, targets[node.node_id])) for node in nodes)
+        )
+        holders = [bool(by_node.get(node.node_id)) for node in nodes]
+        return cluster_answer(answers, holders)
 
     async def user_event(self, call: AriCall) -> AriAnswer | None:
         """A user event on the node of its channel or bridge source; None when it has none."""
@@ -55,3 +51,20 @@ class EventSourceRequests:
             owner = await self._sender.locator.owner(kind, resource) if kind else None
             grouped[owner.node if owner else None].append(f"{scheme}:{resource}")
         return grouped
+
+
+def _with_sources(call: AriCall, found: list[str]) -> AriCall:
+    return call.with_params(("eventSource",), [("eventSource", ",".join(found))])
+
+
+def cluster_answer(answers: list[AriAnswer], holders: list[bool]) -> AriAnswer:
+    """One Asterisk's answer: a refusal by a node holding a source's channel or bridge, else the
+    merged state. A node holding none of them may lack what the others have (restarted since the
+    subscription: "not subscribed"), so it refuses alone only when every node refuses."""
+    succeeded = [a for a in answers if a.ok]
+    failed = next((a for a, holder in zip(answers, holders, strict=True) if holder and not a.ok), None)
+    if failed is not None:
+        return failed
+    if not succeeded:
+        return answers[0] if answers else AriAnswer.json(400, {"message": "eventSource is required"})
+    return AriAnswer.json(succeeded[0].status, merge_application([a.decoded() for a in succeeded]))
