@@ -192,6 +192,37 @@ async def registered_app(
     await registry.delete(f"/apps/{app_name}")
 
 
+@dataclass
+class OtherApp:
+    """App B, registered beside the test's app A, with ARI through the gateway as B."""
+
+    name: str
+    extension: str
+    client: httpx.AsyncClient
+    password: str
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.name, self.password)
+
+
+@pytest.fixture
+async def other_app(
+    registry: httpx.AsyncClient, registered_app: RegisteredApp, gateway_url: str
+) -> AsyncIterator[OtherApp]:
+    """App B: registered beside A, with a number of its own; deleted after the test."""
+    name, extension = f"{registered_app.name}-b", f"8{registered_app.extension[1:]}"
+    created = await registry.post("/apps", json={"name": name, "extensions": [extension]})
+    assert created.status_code == 201, created.text
+    auth = (name, created.json()["credentials"]["password"])
+    try:
+        async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
+            await until(lambda: accepts_app(client), message="gateway accepts app B")
+            yield OtherApp(name, extension, client, auth[1])
+    finally:
+        await registry.delete(f"/apps/{name}")
+
+
 @pytest.fixture
 def gateway_url(cluster: Cluster) -> str:
     return f"http://127.0.0.1:{cluster.spec.gateway_port}"

@@ -127,15 +127,24 @@ async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
     assert (await gw.delete(f"/bridges/{room}")).status_code == 204
 
 
-async def test_a_device_state_subscription_hears_each_change_once(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, app_events: AppEvents
+async def node_devices(nodes: dict[str, httpx.AsyncClient], app: str) -> list[list[str]]:
+    """The device states each node has the app subscribed to."""
+    return [(await client.get(f"/applications/{app}")).json()["device_names"] for client in nodes.values()]
+
+
+async def test_a_device_state_subscription_is_on_every_node_and_hears_each_change_once(
+    gw: httpx.AsyncClient,
+    registered_app: RegisteredApp,
+    app_events: AppEvents,
+    nodes: dict[str, httpx.AsyncClient],
 ) -> None:
     name = f"Stasis:{registered_app.name}:wf{uuid.uuid4().hex[:6]}"
     assert (await gw.put(f"/deviceStates/{name}", params={"deviceState": "NOT_INUSE"})).status_code == 204
-    subscribed = await gw.post(
-        f"/applications/{registered_app.name}/subscription", params={"eventSource": f"deviceState:{name}"}
-    )
+    path = f"/applications/{registered_app.name}/subscription"
+    subscribed = await gw.post(path, params={"eventSource": f"deviceState:{name}"})
     assert subscribed.status_code == 200, subscribed.text
+    assert subscribed.json()["device_names"] == [name]
+    assert await node_devices(nodes, registered_app.name) == [[name]] * len(nodes), "held by every node"
     for state in ("BUSY", "INUSE", "BUSY"):
         assert (await gw.put(f"/deviceStates/{name}", params={"deviceState": state})).status_code == 204
 
@@ -149,6 +158,9 @@ async def test_a_device_state_subscription_hears_each_change_once(
     await until(lambda: len(changes()) >= 3, message="three device state changes")
     await asyncio.sleep(1)  # a duplicate from another node would have arrived by now
     assert changes() == ["BUSY", "INUSE", "BUSY"], "one event per change, as from one Asterisk"
+    unsubscribed = await gw.delete(path, params={"eventSource": f"deviceState:{name}"})
+    assert unsubscribed.status_code == 200, unsubscribed.text
+    assert await node_devices(nodes, registered_app.name) == [[]] * len(nodes)
     assert (await gw.delete(f"/deviceStates/{name}")).status_code == 204
 
 

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -19,34 +18,15 @@ import websockets
 from ariscale_cluster import Cluster
 from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from bench.stuck_consumer import PACED, TARGET_ID, AppAuth, stuck_beside
-from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
+from tests.e2e.conftest import BLACK_HOLE, OtherApp, RegisteredApp
 from tests.support.gateway import accepts_app
 from tests.support.waiting import until
 
 
-@dataclass
-class Intruder:
-    name: str
-    extension: str
-    client: httpx.AsyncClient
-    password: str
-
-
 @pytest.fixture
-async def intruder(
-    registry: httpx.AsyncClient, registered_app: RegisteredApp, gateway_url: str
-) -> AsyncIterator[Intruder]:
-    """App B: registered beside A, with a number of its own."""
-    name, extension = f"{registered_app.name}-b", f"8{registered_app.extension[1:]}"
-    created = await registry.post("/apps", json={"name": name, "extensions": [extension]})
-    assert created.status_code == 201, created.text
-    auth = (name, created.json()["credentials"]["password"])
-    try:
-        async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=auth, timeout=20) as client:
-            await until(lambda: accepts_app(client), message="gateway accepts app B")
-            yield Intruder(name, extension, client, auth[1])
-    finally:
-        await registry.delete(f"/apps/{name}")
+def intruder(other_app: OtherApp) -> OtherApp:
+    """App B, the attacker."""
+    return other_app
 
 
 async def create_channel(client: httpx.AsyncClient, app: str) -> str:
@@ -57,7 +37,7 @@ async def create_channel(client: httpx.AsyncClient, app: str) -> str:
 
 @pytest.fixture
 async def victim_and_own(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> AsyncIterator[tuple[str, str]]:
     """A channel of app A (the victim) and one of app B's own; both deleted afterwards."""
     victim = await create_channel(gw, registered_app.name)
@@ -124,7 +104,7 @@ async def test_row1_bridge_variable_without_a_name_is_refused_before_the_node(
 async def test_row2_global_through_a_channel_variable_is_refused(
     gw: httpx.AsyncClient,
     registered_app: RegisteredApp,
-    intruder: Intruder,
+    intruder: OtherApp,
     nodes: dict[str, httpx.AsyncClient],
 ) -> None:
     own = await create_channel(intruder.client, intruder.name)
@@ -149,7 +129,7 @@ async def test_row2_global_through_a_channel_variable_is_refused(
 
 
 async def test_row3_app_in_a_body_cannot_name_another_app(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     as_json = await intruder.client.post(
         "/channels", json={"endpoint": BLACK_HOLE, "app": registered_app.name}
@@ -176,7 +156,7 @@ async def test_row3_app_in_a_body_cannot_name_another_app(
 
 
 async def test_row4_import_and_friends_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     assert (
@@ -213,7 +193,7 @@ async def test_row14_odd_input_gets_a_json_4xx(gw: httpx.AsyncClient, registered
 
 
 async def test_row16_node_wide_reads_are_admin_only(
-    registered_app: RegisteredApp, intruder: Intruder
+    registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     for path, params in (
         ("/asterisk/variable", {"variable": f"APP_{registered_app.extension}"}),
@@ -266,7 +246,7 @@ async def _bridge(client: httpx.AsyncClient) -> str:
 
 
 async def test_row5_recording_over_another_apps_file_is_refused(
-    gw: httpx.AsyncClient, intruder: Intruder
+    gw: httpx.AsyncClient, intruder: OtherApp
 ) -> None:
     own, theirs = await _bridge(gw), await _bridge(intruder.client)
     name = f"rec-{own[:8]}"
@@ -302,7 +282,7 @@ async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> bool:
 
 
 async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder, victim_and_own: tuple[str, str]
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     bridge, their_bridge = await _bridge(gw), await _bridge(intruder.client)
@@ -337,17 +317,22 @@ async def test_row6_snoop_and_playback_ids_of_another_app_are_refused(
 # -- row 7: subscriptions to what is not the app's; subscriptions die with the app -----------------
 
 
-async def test_row7_subscriptions_to_another_apps_call_or_an_endpoint_are_refused(
+async def test_row7_subscriptions_to_another_apps_call_are_refused(
     gw: httpx.AsyncClient,
     registered_app: RegisteredApp,
-    intruder: Intruder,
+    intruder: OtherApp,
     nodes: dict[str, httpx.AsyncClient],
 ) -> None:
     victim = await create_channel(gw, registered_app.name)
     path = f"/applications/{intruder.name}/subscription"
     try:
-        for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"bridge:{victim}",
-                       f"deviceState:Stasis:{registered_app.name}:x"):  # fmt: skip
+        # (an endpoint is every app's: its subscription brings only the app's own calls, see
+        # test_event_sources.py)
+        for source in (
+            f"channel:{victim}",
+            f"bridge:{victim}",
+            f"deviceState:Stasis:{registered_app.name}:x",
+        ):
             refused_by_gateway(
                 await intruder.client.post(path, params={"eventSource": source}), 403, "not-your-resource"
             )
@@ -394,7 +379,7 @@ async def test_row7_subscriptions_die_with_the_app(
 
 
 async def test_row8_user_event_sources_must_be_the_apps_own(
-    intruder: Intruder, victim_and_own: tuple[str, str]
+    intruder: OtherApp, victim_and_own: tuple[str, str]
 ) -> None:
     victim, own = victim_and_own
     for source in (f"channel:{victim}", "endpoint:PJSIP/cluster", f"channel:{own},channel:{victim}"):
@@ -412,7 +397,7 @@ async def test_row8_user_event_sources_must_be_the_apps_own(
 
 
 async def test_row9_device_states_of_another_app_do_not_exist_for_it(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     device = f"Stasis:{registered_app.name}:desk"
     assert (await gw.put(f"/deviceStates/{device}", params={"deviceState": "BUSY"})).status_code == 204
@@ -434,7 +419,7 @@ async def test_row9_device_states_of_another_app_do_not_exist_for_it(
 
 
 async def test_row10_endpoint_reads_list_only_the_apps_channels(
-    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: Intruder
+    gw: httpx.AsyncClient, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     victim = await create_channel(gw, registered_app.name)
     try:
@@ -487,7 +472,7 @@ async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
     cluster: Cluster,
     gateway_url: str,
     registered_app: RegisteredApp,
-    intruder: Intruder,
+    intruder: OtherApp,
     registry: httpx.AsyncClient,
     nodes: dict[str, httpx.AsyncClient],
 ) -> None:
@@ -519,7 +504,7 @@ async def test_row11_a_stuck_consumer_is_cut_off_and_delays_nobody_else(
 
 
 async def test_row15_unknown_apps_cost_a_full_check_and_guessing_is_limited(
-    gateway_url: str, registered_app: RegisteredApp, intruder: Intruder
+    gateway_url: str, registered_app: RegisteredApp, intruder: OtherApp
 ) -> None:
     loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", timeout=20) as anonymous:

@@ -43,8 +43,12 @@ def tracker(redis_client: aioredis.Redis, keys: Keyspace, ownership: OwnershipSt
     return StasisTracker(ownership, CallIndex(redis_client, keys), BridgeMembers(redis_client, keys))
 
 
-def stasis_start(channel_id: str) -> bytes:
-    return json.dumps({"type": "StasisStart", "application": APP, "channel": {"id": channel_id}}).encode()
+def stasis_start(channel_id: str, app: str = APP) -> bytes:
+    return json.dumps({"type": "StasisStart", "application": app, "channel": {"id": channel_id}}).encode()
+
+
+def channel_event(event_type: str, channel_id: str, app: str) -> bytes:
+    return json.dumps({"type": event_type, "application": app, "channel": {"id": channel_id}}).encode()
 
 
 async def test_a_late_stasis_start_does_not_bring_back_a_channel_forgotten_with_its_node(
@@ -96,8 +100,30 @@ async def test_placement_counts_follow_calls_reported_by_their_nodes(
     assert await ownership.channel_counts(["n1", "n2"]) == [0, 0]
 
 
-def channel_destroyed(channel_id: str) -> bytes:
-    return json.dumps({"type": "ChannelDestroyed", "channel": {"id": channel_id}}).encode()
+async def test_a_moved_channel_stays_the_new_apps_whatever_the_order_of_its_events(
+    tracker: StasisTracker, ownership: OwnershipStore, redis_client: aioredis.Redis, keys: Keyspace
+) -> None:
+    """Each app has its own websocket on the node: B's StasisStart may come before A's StasisEnd."""
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-9.0"))
+    await tracker.handle("other", "n1", "StasisStart", stasis_start("n1-9.0", "other"))
+    await tracker.handle(APP, "n1", "StasisEnd", channel_event("StasisEnd", "n1-9.0", APP))
+
+    assert await ownership.get(Kind.CHANNEL, "n1-9.0") == Owner("n1", "other")
+    assert await ownership.channel_counts(["n1"]) == [1]
+    calls = CallIndex(redis_client, keys)
+    assert ("n1-9.0" in await calls.calls(APP), "n1-9.0" in await calls.calls("other")) == (False, True)
+
+
+async def test_a_failed_move_gives_the_channel_back_to_its_app(
+    tracker: StasisTracker, ownership: OwnershipStore
+) -> None:
+    await ownership.set(Kind.CHANNEL, "n1-10.0", Owner("n1", "other"))  # the gateway, on the move's 204
+
+    await tracker.handle(
+        APP, "n1", "ApplicationMoveFailed", channel_event("ApplicationMoveFailed", "n1-10.0", APP)
+    )
+
+    assert await ownership.get(Kind.CHANNEL, "n1-10.0") == Owner("n1", APP)
 
 
 async def test_a_call_that_ends_before_its_creation_is_recorded_stays_forgotten(
@@ -105,7 +131,7 @@ async def test_a_call_that_ends_before_its_creation_is_recorded_stays_forgotten(
 ) -> None:
     """An originate that fails at once: its ChannelDestroyed is consumed before the gateway records
     the node's 200; the late record must not bring the channel back (nor count it for placement)."""
-    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("n1-9.0"))
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_event("ChannelDestroyed", "n1-9.0", APP))
     assert not await ownership.record_created(Kind.CHANNEL, "n1-9.0", Owner("n1", APP))
     assert await ownership.get(Kind.CHANNEL, "n1-9.0") is None
     assert await ownership.channel_counts(["n1"]) == [0]
@@ -116,7 +142,7 @@ async def test_a_created_channel_is_recorded_and_counted_until_it_ends(
 ) -> None:
     assert await ownership.record_created(Kind.CHANNEL, "n1-10.0", Owner("n1", APP))
     assert await ownership.channel_counts(["n1"]) == [1]
-    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("n1-10.0"))
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_event("ChannelDestroyed", "n1-10.0", APP))
     assert await ownership.get(Kind.CHANNEL, "n1-10.0") is None
     assert await ownership.channel_counts(["n1"]) == [0]
 
@@ -125,7 +151,7 @@ async def test_an_app_may_reuse_the_id_of_a_channel_that_ended(
     tracker: StasisTracker, ownership: OwnershipStore
 ) -> None:
     """Claiming an id clears its tombstone: the new channel of that id is recorded."""
-    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_destroyed("mine"))
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_event("ChannelDestroyed", "mine", APP))
     assert await ownership.claim(Kind.CHANNEL, "mine", Owner("n1", APP)) == Owner("n1", APP)
     assert await ownership.record_created(Kind.CHANNEL, "mine", Owner("n1", APP))
     assert await ownership.get(Kind.CHANNEL, "mine") == Owner("n1", APP)

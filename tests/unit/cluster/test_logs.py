@@ -42,6 +42,13 @@ def test_one_call_across_components_in_time_order(tmp_path: Path) -> None:
     assert "entered Stasis" in rendered and "app=conf" in rendered and "channel=n1-17.3" in rendered
 
 
+def wait_for_output(out: io.StringIO, text: str, timeout: float = 30) -> None:
+    """Poll until ``text`` was printed (generous: the follower polls, and the machine may be busy)."""
+    deadline = time.monotonic() + timeout
+    while text not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_follow_prints_new_lines_of_every_component(tmp_path: Path) -> None:
     a, b = tmp_path / "a.log", tmp_path / "b.log"
     a.write_text("old a\n")
@@ -50,13 +57,10 @@ def test_follow_prints_new_lines_of_every_component(tmp_path: Path) -> None:
     sources = [("a", a), ("b", b)]
     follower = threading.Thread(target=logs.follow, args=(sources, out), daemon=True)
     follower.start()
-    deadline = time.monotonic() + 5
-    while "old a" not in out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_output(out, "old a")
     with b.open("a") as handle:
         handle.write(json_line("2026-11-29T08:00:00.000Z", "new in b", request_id="r1") + "\n")
-    while "new in b" not in out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_output(out, "new in b")
     text = out.getvalue()
     assert "a | old a" in text
     assert "new in b" in text and "request_id=r1" in text

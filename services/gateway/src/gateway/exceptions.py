@@ -59,3 +59,10 @@ class NodeTimedOut(ApiError):
 
     status = 504
     error_id = "node-timeout"
+
+
+class UnknownApplication(ApiError):
+    """A request naming, as its target, an app the cluster does not have (or keeps to itself)."""
+
+    status = 422
+    error_id = "unknown-application"

@@ -1,8 +1,9 @@
 """Find a resource's owner: Redis first, and on a miss ask the nodes (Asterisk is the truth).
 
-Which app a rebuilt resource belongs to comes from Asterisk too: a channel in Stasis names its
-app in its dialplan (``Stasis(<app>,…)``); channels and bridges the gateway created carry the
-variable ``ARISCALE_APP``.
+Which app a rebuilt resource belongs to comes from Asterisk too: a channel in Stasis names the app
+it entered in its dialplan (``Stasis(<app>,…)``), and the app it is in now (after a move) lists it
+among its ``channel_ids``; channels and bridges the gateway created carry the variable
+``ARISCALE_APP``.
 """
 
 import asyncio
@@ -78,7 +79,7 @@ class Locator:
         if kind is Kind.CHANNEL:
             dialplan = resource.get("dialplan", {}) if isinstance(resource, dict) else {}
             if dialplan.get("app_name") == "Stasis" and dialplan.get("app_data"):
-                return str(dialplan["app_data"]).split(",")[0]
+                return await _stasis_app(client, resource_id, str(dialplan["app_data"]).split(",")[0])
             return await _variable(client, f"/channels/{resource_id}/variable")
         if kind is Kind.BRIDGE:
             return await _variable(client, f"/bridges/{resource_id}/variable")
@@ -101,6 +102,25 @@ class Locator:
 async def tag_bridge(client: AriClient, bridge_id: str, app: str) -> None:
     """Bridges carry their app's name too (POST /bridges takes variables in another shape)."""
     await client.post(f"/bridges/{bridge_id}/variable", params={"variable": APP_VARIABLE, "value": app})
+
+
+async def _stasis_app(client: AriClient, channel_id: str, entered: str) -> str:
+    """The app a channel is in: the one it entered, unless it moved on (POST /channels/{id}/move
+    leaves the dialplan as it was; the app it moved to subscribes to it)."""
+    try:
+        first = await client.get(f"/applications/{entered}")
+        if channel_id in _channel_ids(first):
+            return entered
+        listed = await client.get("/applications")
+    except AriError:
+        return entered
+    apps = listed if isinstance(listed, list) else []
+    found = [str(a.get("name")) for a in apps if isinstance(a, dict) and channel_id in _channel_ids(a)]
+    return next((a for a in found if a not in (entered, LINK_APP)), entered)
+
+
+def _channel_ids(application: Any) -> list[str]:
+    return application.get("channel_ids", []) if isinstance(application, dict) else []
 
 
 async def _variable(client: AriClient, path: str) -> str | None:

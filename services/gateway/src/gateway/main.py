@@ -32,7 +32,9 @@ from gateway.bridging.members import BridgeMembers
 from gateway.consul_watch import ConsulWatch
 from gateway.events.bus_worker import BusWorker, follow_apps
 from gateway.events.calls import CallIndex
+from gateway.events.device_changes import heard_once
 from gateway.events.dispatch import Dispatcher
+from gateway.events.foreign_channels import ForeignChannels
 from gateway.events.grace import GraceSweeper
 from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances
@@ -48,6 +50,7 @@ from gateway.ownership import OwnershipStore
 from gateway.ownership_audit import OwnershipAudit
 from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
+from gateway.routing.moves import ChannelMoves
 from gateway.routing.websocket_requests import WebsocketRequests
 from gateway.settings import Settings
 
@@ -85,8 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             placing = FirstMemberPlacement(
                 PlacementStore(core.redis, core.keys), core.ownership, core.nodes, core.linker
             )
+            moves = ChannelMoves(core.ownership, core.nodes, lambda: core.watch.snapshot.apps)
             app.state.ari = AriGateway(
-                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity
+                core.ownership, core.locator, core.nodes, core.bridges, placing, core.identity, moves
             )
             app.state.ws_requests = WebsocketRequests(app.state.ari.handle, core.identity)
             app.state.authenticator = Authenticator(core.watch)
@@ -161,9 +165,15 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         events=events,
     )
 
-    async def app_view(event: dict[str, Any]) -> dict[str, Any] | None:
-        """What the app sees of an event: no link machinery, the cluster's identity."""
+    foreign = ForeignChannels(core.ownership, lambda: core.watch.snapshot.apps)
+
+    async def app_view(app: str, node: str | None, event: dict[str, Any]) -> dict[str, Any] | None:
+        """What the app sees of an event: no link machinery, only its channels, each change once,
+        the cluster's identity."""
+        if not heard_once(event, node, core.nodes.healthy()):
+            return None
         seen = await core.bridges.app_view(event)
+        seen = await foreign.view(app, seen) if seen is not None else None
         return core.identity.event(seen) if seen is not None else None
 
     dispatcher = Dispatcher(events, instances, view=app_view)

@@ -71,15 +71,16 @@ class Owner:
 
 
 # Forget an entry and take a channel out of its node's index, in one step (the node is in the entry);
-# with a TTL (ARGV[4]), leave the tombstone KEYS[2] that says the resource ended.
+# with a TTL (ARGV[4]), leave the tombstone KEYS[2] that says the resource ended; with an app
+# (ARGV[5]), only while the entry still names that app.
 _RELEASE = """
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local raw = redis.call('GET', KEYS[1])
-if raw and ARGV[2] == 'channel' then
-  local ok, owner = pcall(cjson.decode, raw)
-  if ok and type(owner) == 'table' and owner.node then
-    redis.call('ZREM', ARGV[3] .. owner.node, ARGV[1])
-  end
+if not raw then return 0 end
+local ok, owner = pcall(cjson.decode, raw)
+if ARGV[5] ~= '' and not (ok and type(owner) == 'table' and owner.app == ARGV[5]) then return 0 end
+if ARGV[2] == 'channel' and ok and type(owner) == 'table' and owner.node then
+  redis.call('ZREM', ARGV[3] .. owner.node, ARGV[1])
 end
 return redis.call('DEL', KEYS[1])
 """
@@ -147,9 +148,13 @@ class OwnershipStore(RedisStore):
         """Forget a resource whose end event came, so that a creation record still on its way skips it."""
         await self._release(kind, resource_id, str(ENDED_FOR_S))
 
-    async def _release(self, kind: Kind, resource_id: str, tombstone_ttl: str) -> None:
+    async def release_of_app(self, kind: Kind, resource_id: str, app: str) -> None:
+        """Forget the entry only if it still names ``app`` (a channel moved on keeps its new app)."""
+        await self._release(kind, resource_id, "", app)
+
+    async def _release(self, kind: Kind, resource_id: str, tombstone_ttl: str, app: str = "") -> None:
         keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
-        args = [resource_id, kind.value, self._keys.node_channels(""), tombstone_ttl]
+        args = [resource_id, kind.value, self._keys.node_channels(""), tombstone_ttl, app]
         await self._redis.eval(_RELEASE, 2, *keys, *args)
 
     async def channel_counts(self, nodes: Sequence[str]) -> list[int]:

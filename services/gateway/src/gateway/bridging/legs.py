@@ -39,6 +39,8 @@ INHIBIT_COLP = "inhibitConnectedLineUpdates"
 # What describes a bridge (not its members) in Asterisk's snapshot.
 DESCRIBING_FIELDS = ("technology", "bridge_type", "bridge_class", "creator", "name", "creationtime")
 POLL_SECONDS = 0.01
+# How long a leg's Call-ID stays marked when its link is never saved (the build failed).
+LEG_CALL_MARK_S = 600
 
 
 class LinkError(Exception):
@@ -95,9 +97,8 @@ class LinkStore(RedisStore):
         await self._redis.delete(*keys)
 
     async def mark_leg_call(self, call_id: str, bridge_id: str) -> None:
-        """Name a leg's Call-ID as soon as it is known: members' BRIDGEPVTCALLID events naming it
-        come before the link is saved. Expires unless :meth:`save` keeps it."""
-        await self._redis.set(self._keys.leg_call(call_id), bridge_id, ex=BUILD_TTL_SECONDS)
+        """Known as a leg's from its first moment (``save`` keeps it; a failed build lets it expire)."""
+        await self._redis.set(self._keys.leg_call(call_id), bridge_id, ex=LEG_CALL_MARK_S)
 
     async def is_leg_call(self, call_id: str) -> bool:
         return bool(await self._redis.exists(self._keys.leg_call(call_id)))
@@ -200,6 +201,8 @@ class Linker:
                 "channelId": home_leg,
             },
         )
+        # Members are told the leg's Call-ID (BRIDGEPVTCALLID) as soon as it joins a bridge, before
+        # the link is saved: the events that carry it must already know it is a leg's.
         await self._store.mark_leg_call(str(leg["protocol_id"]), bridge_id)
         remote_leg = await self._remote_end(remote, str(leg["protocol_id"]))
         await remote_ari.post(f"/channels/{remote_leg}/answer")

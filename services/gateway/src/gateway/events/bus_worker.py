@@ -32,6 +32,7 @@ from ariscale_common.bus import (
     APP_QUEUE_TTL_MS,
     AVOID_HEADER,
     GATEWAY_EXCHANGE,
+    HEADER_NODE_ID,
     INSTANCE_HEADER,
     OWNERSHIP_QUEUE,
     SEQ_HEADER,
@@ -60,7 +61,7 @@ TURN_S = 0.02  # the thread's longest wait for the broker before it settles outc
 RETRY_PAUSE_S = 0.2  # before a message that could not be handled is delivered again
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
-Dispatch = Callable[[str, bytes, str | None, str | None], Coroutine[Any, Any, Forward | None]]
+Dispatch = Callable[[str, bytes, str | None, str | None, str | None], Coroutine[Any, Any, Forward | None]]
 Deliver = Callable[[str, str, bytes, int | None], Coroutine[Any, Any, bool]]
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
@@ -323,11 +324,13 @@ class BusWorker(ConsumerProducerMixin):
         headers = dict(message.headers or {})
         avoid = headers.pop(AVOID_HEADER, None)
         headers.pop(SEQ_HEADER, None)
+        node = headers.get(HEADER_NODE_ID)  # the agent's, kept through forwards and bounces
         body = _raw(message)
         metrics.taken_from_bus("app", body)
 
         async def work() -> Outcome:
-            forward = await self._dispatch(app, body, avoid, event_id(headers))
+            sender = node if isinstance(node, str) else None
+            forward = await self._dispatch(app, body, avoid, event_id(headers), sender)
             if forward is None:
                 return ACK
             forwarded = {

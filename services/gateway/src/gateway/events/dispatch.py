@@ -58,21 +58,27 @@ class Dispatcher:
         self,
         events: EventLog,
         instances: Instances,
-        view: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+        view: Callable[[str, str | None, dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         self._events = events
         self._instances = instances
-        # What the app may see of an event (link legs and local bridges hidden); None: drop it.
+        # What the app may see of an event (link legs, local bridges and other apps' channels
+        # hidden); None: drop it.
         self._view = view
 
     async def dispatch(
-        self, app: str, body: bytes, avoid: str | None = None, event_id: str | None = None
+        self,
+        app: str,
+        body: bytes,
+        avoid: str | None = None,
+        event_id: str | None = None,
+        node: str | None = None,
     ) -> Forward | None:
         """None when delivered here (or undeliverable junk); raises NoLiveInstance to keep it queued.
 
         ``avoid`` names an instance the event already bounced from (gone from its gateway): its
         body is then the app's view already. ``event_id`` (the bus message's) keeps the event's
-        number when the bus delivers it again.
+        number when the bus delivers it again; ``node`` is the node that sent the event.
         """
         try:
             event = json.loads(body)
@@ -84,7 +90,7 @@ class Dispatcher:
             log.warning("app %s: dropped an event that is not a JSON object: %r", app, body[:200])
             return None
         if self._view is not None and avoid is None:
-            seen = await self._view(event)
+            seen = await self._view(app, node, event)
             if seen is None:
                 return None
             if seen is not event:

@@ -40,6 +40,7 @@ class StasisTracker:
         self.handlers: dict[str, Callable[[Owner, Event], Awaitable[None]]] = {
             "StasisStart": self.stasis_start,
             "StasisEnd": self.stasis_end,
+            "ApplicationMoveFailed": self.application_move_failed,
             "ChannelDestroyed": self.channel_destroyed,
             "BridgeDestroyed": self.bridge_destroyed,
             "ChannelEnteredBridge": self.channel_entered_bridge,
@@ -90,9 +91,14 @@ class StasisTracker:
         # Out of the app: nobody has to hang it up any more. Asterisk stops sending the app this
         # channel's events (ChannelDestroyed included), so forget it now; if it lives on in the
         # dialplan, a later request rebuilds the entry from the node.
+        # After a move the entry already names the new app (gateway.routing.moves): leave it be.
         channel_id = event["channel"]["id"]
         await self._calls.remove(owner.app, channel_id)
-        await self._ownership.release(Kind.CHANNEL, channel_id)
+        await self._ownership.release_of_app(Kind.CHANNEL, channel_id, owner.app)
+
+    async def application_move_failed(self, owner: Owner, event: Event) -> None:
+        # Sent to the old app when the target was not there: the channel stayed where it was.
+        await self._ownership.set_reported(Kind.CHANNEL, event["channel"]["id"], owner)
 
     async def channel_destroyed(self, owner: Owner, event: Event) -> None:
         channel_id = event["channel"]["id"]

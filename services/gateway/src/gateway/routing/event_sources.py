@@ -1,10 +1,12 @@
 """Requests naming event sources go to the nodes that hold them.
 
 Asterisk only knows its own channels and bridges: ``subscribe``/``unsubscribe`` send each channel
-or bridge source to its owner node (other sources, e.g. devices, to every node), and a user event
-goes to the node of its channel or bridge source; device states, which every node holds, are
-subscribed on one node only. Sent everywhere, they would fail on the nodes
-without the resource (422) while taking effect on the one with it.
+or bridge source to its owner node, and a user event goes to the node of its channel or bridge
+source. Sent everywhere, they would fail on the nodes without the resource (422) while taking
+effect on the one with it. Endpoint and device-state sources go to every node: each node has the
+endpoint and reports its own calls on it; each node reports its own device states, and the app
+hears a ``Stasis:`` device's change, which every node makes, once
+(:mod:`gateway.events.device_changes`).
 """
 
 import asyncio
@@ -17,7 +19,6 @@ from gateway.routing.references import sources
 from gateway.routing.sending import Sender
 
 _ON_OWNER = {"channel": Kind.CHANNEL, "bridge": Kind.BRIDGE}
-SUBSCRIPTIONS = ("subscribe", "unsubscribe")
 
 
 class EventSourceRequests:
@@ -27,25 +28,14 @@ class EventSourceRequests:
     async def subscription(self, call: AriCall) -> AriAnswer:
         """(Un)subscribe each source on the node(s) holding it; the app's merged state."""
         by_node = await self._by_node(call)
-        unowned = by_node.pop(None, [])
-        # Every node holds every device state (a PUT goes to all), so every node would report each
-        # change: one node subscribes to devices, and the app hears each change once.
-        devices = [source for source in unowned if source.startswith("deviceState:")]
-        everywhere = [source for source in unowned if source not in devices]
-        healthy = self._sender.healthy()
-        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in healthy}
-        if devices and healthy:
-            targets[healthy[0].node_id] += devices
-        calls = [
-            self._sender.send(node, call.with_params(("eventSource",), [("eventSource", ",".join(found))]))
-            for node in self._sender.healthy()
-            if (found := targets[node.node_id])
-        ]
-        answers = await asyncio.gather(*calls)
-        failed = next((a for a in answers if not a.ok), None)
-        if failed is not None or not answers:
-            return failed or AriAnswer.json(400, {"message": "eventSource is required"})
-        return AriAnswer.json(answers[0].status, merge_application([a.decoded() for a in answers]))
+        everywhere = by_node.pop(None, [])
+        targets = {n.node_id: [*by_node.get(n.node_id, []), *everywhere] for n in self._sender.healthy()}
+        nodes = [node for node in self._sender.healthy() if targets[node.node_id]]
+        answers = await asyncio.gather(
+            *(self._sender.send(node, _with_sources(call, targets[node.node_id])) for node in nodes)
+        )
+        holders = [bool(by_node.get(node.node_id)) for node in nodes]
+        return cluster_answer(answers, holders)
 
     async def user_event(self, call: AriCall) -> AriAnswer | None:
         """A user event on the node of its channel or bridge source; None when it has none."""
@@ -61,3 +51,20 @@ class EventSourceRequests:
             owner = await self._sender.locator.owner(kind, resource) if kind else None
             grouped[owner.node if owner else None].append(f"{scheme}:{resource}")
         return grouped
+
+
+def _with_sources(call: AriCall, found: list[str]) -> AriCall:
+    return call.with_params(("eventSource",), [("eventSource", ",".join(found))])
+
+
+def cluster_answer(answers: list[AriAnswer], holders: list[bool]) -> AriAnswer:
+    """One Asterisk's answer: a refusal by a node holding a source's channel or bridge, else the
+    merged state. A node holding none of them may lack what the others have (restarted since the
+    subscription: "not subscribed"), so it refuses alone only when every node refuses."""
+    succeeded = [a for a in answers if a.ok]
+    failed = next((a for a, holder in zip(answers, holders, strict=True) if holder and not a.ok), None)
+    if failed is not None:
+        return failed
+    if not succeeded:
+        return answers[0] if answers else AriAnswer.json(400, {"message": "eventSource is required"})
+    return AriAnswer.json(succeeded[0].status, merge_application([a.decoded() for a in succeeded]))

@@ -20,11 +20,12 @@ from gateway.nodes import NodeClients
 from gateway.ownership import Kind, Owner, OwnershipStore
 from gateway.routing.claims import IdClaims
 from gateway.routing.creation import Creation
-from gateway.routing.event_sources import SUBSCRIPTIONS, EventSourceRequests
+from gateway.routing.event_sources import EventSourceRequests
 from gateway.routing.listing import merge_application, merge_lists
 from gateway.routing.messages import AriAnswer, AriCall
+from gateway.routing.moves import MOVE, TARGET_PARAM, ChannelMoves
 from gateway.routing.plans import Policy
-from gateway.routing.references import check_references, own_devices
+from gateway.routing.references import SUBSCRIPTIONS, check_references, own_devices
 from gateway.routing.sending import Sender
 from gateway.routing.validation import check_json_body, effective_parameters, validate
 from gateway.routing.variables import check_variables
@@ -50,6 +51,7 @@ class AriGateway:
         bridges: CrossNodeBridges,
         placing: FirstMemberPlacement,
         identity: ClusterIdentity,
+        moves: ChannelMoves,
     ) -> None:
         self._ownership = ownership
         self._identity = identity
@@ -60,6 +62,7 @@ class AriGateway:
         self._creation = Creation(self._sender, self._claims, placing)
         self._sources = EventSourceRequests(self._sender)
         self._spanning = SpanningBridgeRequests(self._sender, bridges, placing)
+        self._moves = moves
 
     async def handle(self, call: AriCall) -> AriAnswer:
         check_json_body(call.body, call.content_type)
@@ -89,6 +92,8 @@ class AriGateway:
         answer = await self._sender.send_or_forget(node, call, kind, resource_id)
         if not answer.ok:
             await self._claims.release(claimed)
+        elif call.op.nickname == MOVE:
+            await self._moves.moved(call, node)
         elif call.plan.creates is not None:
             created = answer.decoded() or {}
             created_id = created.get(call.plan.created_id_field) if isinstance(created, dict) else None
@@ -189,7 +194,11 @@ class AriGateway:
         return next((a for a in answers if not a.ok), answers[0])
 
     def _check_app_params(self, call: AriCall) -> None:
+        if call.op.nickname == MOVE:
+            self._moves.check(call)  # the one operation that may name another (registered) app
         for name in call.plan.app_params:
+            if call.op.nickname == MOVE and name == TARGET_PARAM:
+                continue
             value = call.query_value(name)
             if value and value != call.app:
                 raise NotYourApp(f"{name}={value!r}: an application may only use its own name ({call.app!r})")
