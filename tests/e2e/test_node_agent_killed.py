@@ -5,13 +5,11 @@ import asyncio
 from collections import Counter
 from functools import partial
 
-import httpx
-
 from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding
 from tests.e2e.conftest import RegisteredApp
 from tests.support.answering import answering_from_bus
-from tests.support.node_agent import link_state
+from tests.support.node_agent import agent_subscribed, app_gone
 from tests.support.sipp import place_calls
 from tests.support.stasis_bus import BusTap
 from tests.support.waiting import until
@@ -29,11 +27,11 @@ async def test_calls_arriving_at_a_node_whose_agent_died_go_to_another_node(
     cluster = restores_cluster
     node = next(n for n in cluster.spec.nodes if n.node_id == NODE)
     agent_url = f"http://127.0.0.1:{node.agent_port}"
-    await until(partial(_subscribed, agent_url, registered_app.name), message="agent subscribed")
+    await until(partial(agent_subscribed, agent_url, registered_app.name), message="agent subscribed")
 
     cluster.procs.kill(f"agent-{NODE}")
     # Asterisk drops the app with the agent's websocket: nothing on the node can take its calls now.
-    await until(partial(_app_gone, node_aris[NODE], ari_auth, registered_app.name), message="app gone on n1")
+    await until(partial(app_gone, node_aris[NODE], ari_auth, registered_app.name), message="app gone on n1")
 
     with BusTap(cluster.spec.amqp_url, [app_binding(registered_app.name)]).running() as tap:
         async with answering_from_bus(tap, node_aris, ari_auth):
@@ -44,13 +42,3 @@ async def test_calls_arriving_at_a_node_whose_agent_died_go_to_another_node(
             await until(lambda: len(tap.events("StasisEnd")) == CALLS, message=f"{CALLS} calls ended")
     assert Counter(start.node_id for start in tap.events("StasisStart")) == {"n2": CALLS}
     await asyncio.to_thread(cluster.up)  # the agent back, before the next test
-
-
-async def _app_gone(ari_url: str, auth: tuple[str, str], app: str) -> bool:
-    async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-        response = await client.get(f"{ari_url}/applications/{app}")
-    return response.status_code == 404
-
-
-async def _subscribed(agent_url: str, app: str) -> bool:
-    return await link_state(agent_url, f"ari:{app}") == "up"

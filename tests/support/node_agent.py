@@ -43,3 +43,15 @@ async def agent_health(agent_url: str) -> dict[str, Any]:
 async def link_state(agent_url: str, link: str) -> str | None:
     links = (await agent_health(agent_url))["links"]
     return str(links[link]["state"]) if link in links else None
+
+
+async def agent_subscribed(agent_url: str, app: str) -> bool:
+    """The agent's websocket for ``app`` is up."""
+    return await link_state(agent_url, f"ari:{app}") == "up"
+
+
+async def app_gone(ari_url: str, auth: tuple[str, str], app: str) -> bool:
+    """Asterisk no longer has ``app`` (it drops an app with the websocket of its agent)."""
+    async with httpx.AsyncClient(auth=auth, timeout=5) as client:
+        response = await client.get(f"{ari_url}/applications/{app}")
+    return response.status_code == 404

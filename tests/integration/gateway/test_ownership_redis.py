@@ -155,3 +155,18 @@ async def test_an_app_may_reuse_the_id_of_a_channel_that_ended(
     assert await ownership.claim(Kind.CHANNEL, "mine", Owner("n1", APP)) == Owner("n1", APP)
     assert await ownership.record_created(Kind.CHANNEL, "mine", Owner("n1", APP))
     assert await ownership.get(Kind.CHANNEL, "mine") == Owner("n1", APP)
+
+
+async def test_stale_channels_are_forgotten_once_and_only_where_their_entry_names_the_node(
+    ownership: OwnershipStore,
+) -> None:
+    """The audit's claim: the entries forgotten come back to one caller only (it announces their
+    end), and an entry re-pointed at another node stays."""
+    await ownership.set(Kind.CHANNEL, "n1-20.0", Owner("n1", APP))
+    await ownership.set(Kind.CHANNEL, "n1-20.1", Owner("n1", APP))
+    await ownership.set(Kind.CHANNEL, "n1-20.1", Owner("n2", APP))
+    first = await ownership.forget_stale_channels("n1", ["n1-20.0", "n1-20.1"])
+    again = await ownership.forget_stale_channels("n1", ["n1-20.0", "n1-20.1"])
+    assert (first, again) == ({"n1-20.0": Owner("n1", APP)}, {})
+    assert await ownership.get(Kind.CHANNEL, "n1-20.1") == Owner("n2", APP)
+    assert await ownership.channel_counts(["n1", "n2"]) == [0, 1]

@@ -42,7 +42,7 @@ from gateway.events.sequence import EventLog
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
 from gateway.failover.incidents import Incidents
-from gateway.failover.notifier import DeadNodeNotifier
+from gateway.failover.notifier import StandInNotifier
 from gateway.locate import Locator
 from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
@@ -72,6 +72,7 @@ class Core:
     linker: Linker
     bridges: CrossNodeBridges
     identity: ClusterIdentity
+    standin: StandInNotifier  # events in a node's stead: failover and the ownership audit
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -132,6 +133,8 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     bridges = CrossNodeBridges(linker, locator, nodes, members, ownership)
     gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
     identity = ClusterIdentity(settings.entity_id, settings.system_name)
+    standin = StandInNotifier(settings.amqp.url, gateway_id)
+    stack.push_async_callback(standin.close)
     return Core(
         settings,
         gateway_id,
@@ -146,6 +149,7 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
         linker,
         bridges,
         identity,
+        standin,
     )
 
 
@@ -214,7 +218,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
 
 async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> None:
     interval = core.settings.ownership_audit_seconds
-    audit = OwnershipAudit(core.ownership, core.nodes, interval)
+    audit = OwnershipAudit(core.ownership, core.nodes, core.standin, interval)
     audit.task.start()
     stack.push_async_callback(audit.task.stop)
 
@@ -227,7 +231,7 @@ async def _start_failover(core: Core, stack: AsyncExitStack) -> None:
         core.ownership,
         core.linker,
         core.members,
-        DeadNodeNotifier(core.settings.amqp.url, core.gateway_id),
+        core.standin,
     )
     failover.start()
     stack.push_async_callback(failover.stop)

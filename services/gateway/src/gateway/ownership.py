@@ -40,6 +40,18 @@ if ARGV[4] == 'channel' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5]) end
 return 1
 """
 
+# Take a channel out of node ARGV[1]'s index (KEYS[2]) and forget its entry if it names that node;
+# the entry forgotten, or false. One step, so two gateways auditing at once cannot both get it.
+_FORGET_STALE = """
+redis.call('ZREM', KEYS[2], ARGV[2])
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).node == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return raw
+end
+return false
+"""
+
 # Compare-and-delete in one step: nothing can re-point the entry between the check and the DEL.
 _RELEASE_ON_NODE = """
 local raw = redis.call('GET', KEYS[1])
@@ -175,13 +187,15 @@ class OwnershipStore(RedisStore):
         found = await self._redis.zrangebyscore(self._keys.node_channels(node), "-inf", before)
         return [c.decode() if isinstance(c, bytes) else str(c) for c in found]
 
-    async def forget_stale_channels(self, node: str, channel_ids: Sequence[str]) -> None:
-        """Forget channels ``node`` no longer has (entries naming another node are left alone)."""
+    async def forget_stale_channels(self, node: str, channel_ids: Sequence[str]) -> dict[str, Owner]:
+        """Forget channels ``node`` no longer has (entries naming another node are left alone);
+        the entries this call forgot, which no other call gets too."""
+        index = self._keys.node_channels(node)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zrem(self._keys.node_channels(node), *channel_ids)
             for channel_id in channel_ids:
-                pipe.eval(_RELEASE_ON_NODE, 1, self._key(Kind.CHANNEL, channel_id), node)
-            await pipe.execute()
+                pipe.eval(_FORGET_STALE, 2, self._key(Kind.CHANNEL, channel_id), index, node, channel_id)
+            raws = await pipe.execute()
+        return {c: Owner.decode(raw) for c, raw in zip(channel_ids, raws, strict=True) if raw}
 
     async def forget_dead(self, kind: Kind, resource_id: str, node: str) -> None:
         """Drop the entry of a resource that died with ``node``, for good: see :meth:`set_reported`."""

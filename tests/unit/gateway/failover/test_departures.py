@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 from gateway.bridging.members import Member
 from gateway.bridging.view import app_view, local_bridge_id
 from gateway.failover.departures import (
-    CAUSE_NODE_DIED,
+    ENDED_UNHEARD,
+    NODE_DIED,
     ari_timestamp,
     bridge_destroyed,
     channel_departure,
@@ -34,7 +35,7 @@ def test_each_member_leaves_the_bridge_then_ends_in_asteriskss_order() -> None:
         ("ChannelDestroyed", "n2-1.2"),
     ]
     assert all(e["application"] == "confapp" and e["timestamp"] == "T" for e in events)
-    assert events[2]["cause"] == CAUSE_NODE_DIED
+    assert events[2]["cause"] == NODE_DIED.code
 
 
 def test_the_bridge_snapshot_lists_neither_the_leaving_members_nor_the_leg() -> None:
@@ -62,3 +63,9 @@ def test_a_channel_in_no_bridge_ends_as_on_a_hang_up() -> None:
     assert [e["type"] for e in events] == ["StasisEnd", "ChannelDestroyed"]
     assert all(e["channel"]["id"] == "n2-5.1" and e["application"] == "conf" for e in events)
     assert events[1]["cause"] == 38
+
+
+def test_a_channel_that_ended_unheard_ends_with_normal_clearing() -> None:
+    events = channel_departure("conf", "n1-5.1", "T", ENDED_UNHEARD)
+    assert [e["type"] for e in events] == ["StasisEnd", "ChannelDestroyed"]
+    assert (events[1]["cause"], events[1]["cause_txt"]) == (16, "Normal Clearing")

@@ -1,4 +1,4 @@
-"""The events a dead node can no longer send, written for it. Pure functions.
+"""The end events a node can no longer send, or sent while nobody listened, written for it. Pure functions.
 
 When a node dies its channels are gone, but Asterisk never says so: an app would keep members
 in its bridge forever. Failover publishes, under the dead node's own routing keys, what the
@@ -8,17 +8,29 @@ channels ``StasisEnd`` and ``ChannelDestroyed``; for a bridge that died with it,
 ``BridgeDestroyed``. The snapshots are the node's own last ones (see :mod:`gateway.bridging.members`),
 so the app sees the same ids and fields as ever. The cause is Q.850 38, "Network out of order":
 the node is not there any more.
+
+A live node whose agent was down when a channel hung up (Asterisk does not replay events) gets
+the same ``StasisEnd`` and ``ChannelDestroyed`` from the ownership audit, with cause 16, "Normal
+Clearing": the node ended the channel, most likely a plain hang-up, and did not say why to anyone.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.bridging.members import Member
 
 Event = dict[str, Any]
 
-CAUSE_NODE_DIED = 38  # Q.850 / AST_CAUSE_NETWORK_OUT_OF_ORDER
-CAUSE_NODE_DIED_TEXT = "Network out of order"
+
+class Cause(NamedTuple):
+    """A hang-up cause as ``ChannelDestroyed`` carries it: Q.850 code and Asterisk's text for it."""
+
+    code: int
+    text: str
+
+
+NODE_DIED = Cause(38, "Network out of order")  # AST_CAUSE_NETWORK_OUT_OF_ORDER
+ENDED_UNHEARD = Cause(16, "Normal Clearing")  # AST_CAUSE_NORMAL_CLEARING
 
 
 def ari_timestamp(now: datetime | None = None) -> str:
@@ -38,18 +50,20 @@ def member_departure(member: Member, gone: set[str], timestamp: str) -> list[Eve
     return [
         {"type": "ChannelLeftBridge", **common, "bridge": bridge},
         {"type": "StasisEnd", **common},
-        {"type": "ChannelDestroyed", **common, "cause": CAUSE_NODE_DIED, "cause_txt": CAUSE_NODE_DIED_TEXT},
+        destroyed(common, NODE_DIED),
     ]
 
 
-def channel_departure(app: str, channel_id: str, timestamp: str) -> list[Event]:
-    """A channel of the dead node in no bridge: it ends as the app sees it. No snapshot of it
+def channel_departure(app: str, channel_id: str, timestamp: str, cause: Cause = NODE_DIED) -> list[Event]:
+    """A channel in no bridge (as far as we know) ends as the app sees it. No snapshot of it
     was kept, so the channel carries its id and nothing the node did not tell us."""
     common = {"timestamp": timestamp, "application": app, "channel": {"id": channel_id, "state": "Down"}}
-    return [
-        {"type": "StasisEnd", **common},
-        {"type": "ChannelDestroyed", **common, "cause": CAUSE_NODE_DIED, "cause_txt": CAUSE_NODE_DIED_TEXT},
-    ]
+    return [{"type": "StasisEnd", **common}, destroyed(common, cause)]
+
+
+def destroyed(common: Event, cause: Cause) -> Event:
+    """``ChannelDestroyed`` with ``common``'s timestamp, application and channel."""
+    return {"type": "ChannelDestroyed", **common, "cause": cause.code, "cause_txt": cause.text}
 
 
 def members_departure(members: list[Member], legs: set[str], timestamp: str) -> list[Event]:

@@ -36,7 +36,7 @@ from gateway.bridging.view import app_bridge_id
 from gateway.consul_watch import ConsulWatch
 from gateway.failover.departures import ari_timestamp, bridge_destroyed, channel_departure, members_departure
 from gateway.failover.incidents import RETRY_AFTER_S, Incidents
-from gateway.failover.notifier import DeadNodeNotifier
+from gateway.failover.notifier import StandInNotifier
 from gateway.failover.rehoming import Rehoming
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, OwnershipStore
@@ -71,7 +71,7 @@ class NodeFailover:
         ownership: OwnershipStore,
         linker: Linker,
         members: BridgeMembers,
-        notifier: DeadNodeNotifier,
+        notifier: StandInNotifier,
         interval: float = 0.5,
     ) -> None:
         self._watch = watch
@@ -91,7 +91,6 @@ class NodeFailover:
 
     async def stop(self) -> None:
         await self._task.stop()
-        await self._notifier.close()
 
     async def check(self) -> None:
         current = self._watch.snapshot.nodes

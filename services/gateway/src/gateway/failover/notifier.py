@@ -1,16 +1,19 @@
 # kombu ships partial type hints: its constructors and methods are unannotated.
 # mypy: disable-error-code="no-untyped-call"
-"""Bus out: events the gateway publishes on behalf of a dead node (see :mod:`gateway.failover.departures`).
+"""Bus out: events the gateway publishes in a node's stead (see :mod:`gateway.failover.departures`).
 
-They go to the stasis exchange under the dead node's routing keys, exactly where its agent would
+Two callers: failover, for a dead node's channels and bridges, and the ownership audit
+(:mod:`gateway.ownership_audit`), for channels a live node ended while its agent was away.
+The events go to the stasis exchange under the node's routing keys, exactly where its agent would
 have put them, so they take the path of every real event: the tracker (ownership, call index,
 bridge members, link clean-up) and the app's dispatcher (``links.app_view``, websockets, SDK).
 Nothing downstream needs to know they were written by a gateway; the header ``agent_run`` says
-so for whoever looks (``failover-<gateway id>``).
+so for whoever looks (``standin-<gateway id>-<random>``: the event ids it makes with ``seq`` must
+not repeat those of an earlier process with the same gateway id, or the event log drops them).
 
 Kombu is synchronous and the bus worker's connections belong to its thread, so the notifier has
 its own connection, opened on first use, used from one worker thread at a time (publishing is
-rare: a node died), with publisher confirms.
+rare: a node died, a channel's end went unheard), with publisher confirms.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ import itertools
 import json
 import logging
 import threading
+import uuid
 from typing import Any
 
 from kombu.connection import Connection
@@ -40,17 +44,17 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT_S = 5.0
 
 
-class DeadNodeNotifier:
+class StandInNotifier:
     def __init__(self, url: str, gateway_id: str) -> None:
         self._url = url
-        self._run = f"failover-{gateway_id}"
+        self._run = f"standin-{gateway_id}-{uuid.uuid4().hex[:8]}"
         self._seq = itertools.count(1)
         self._exchange = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
         self._lock = threading.Lock()
         self._conn: Connection | None = None
 
     async def publish(self, node_id: str, events: list[dict[str, Any]]) -> None:
-        """Publish ``events`` (each naming its ``application``) as if ``node_id`` had sent them."""
+        """Publish ``events`` (each naming its ``application``) as if ``node_id``'s agent had sent them."""
         if events:
             await asyncio.to_thread(self._publish_all, node_id, events)
 
@@ -62,7 +66,7 @@ class DeadNodeNotifier:
             try:
                 self._send(node_id, events)
             except Exception:  # a stale connection: one fresh attempt, then let the caller know
-                log.warning("publishing for dead node %s failed; reconnecting once", node_id, exc_info=True)
+                log.warning("publishing for node %s failed; reconnecting once", node_id, exc_info=True)
                 self._drop_locked()
                 self._send(node_id, events)
 
