@@ -5,6 +5,7 @@ request finds n2 dead and forgets the channel; then the tracker consumes the Sta
 was still on its way, and must not record the dead channel again.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -170,3 +171,20 @@ async def test_stale_channels_are_forgotten_once_and_only_where_their_entry_name
     assert (first, again) == ({"n1-20.0": Owner("n1", APP)}, {})
     assert await ownership.get(Kind.CHANNEL, "n1-20.1") == Owner("n2", APP)
     assert await ownership.channel_counts(["n1", "n2"]) == [0, 1]
+
+
+async def test_creations_of_one_id_take_turns(ownership: OwnershipStore) -> None:
+    """Two gateways creating one bridge id: the node sees one creation at a time (Asterisk answers
+    simultaneous ones with a 500, one after the other with the 409 one Asterisk gives)."""
+    inside, most = 0, 0
+
+    async def create() -> None:
+        nonlocal inside, most
+        async with ownership.creating(Kind.BRIDGE, "conf-1"):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.05)  # the node's answer on its way
+            inside -= 1
+
+    await asyncio.gather(*(create() for _ in range(4)))
+    assert most == 1

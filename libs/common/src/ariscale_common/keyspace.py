@@ -4,6 +4,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
 
     P own:<kind>:<id>           string  JSON owner (node, app) of a channel/bridge/playback/…
     P gone:<kind>:<id>          string  node whose death made the gateway forget the resource (expires)
+    P creating:<kind>:<id>      string  held while one request creates a resource under an id the app chose
     P ended:<kind>:<id>         string  its end event came: a late creation record skips it (expires)
     P node-channels:<node>      zset    channels owned on a node (placement's counts), score = time
     P instances:<app>           zset    live instances of an app, score = live until
@@ -39,6 +40,9 @@ class Keyspace:
 
     def forgotten(self, kind: str, resource_id: str) -> str:
         return f"{self.prefix}gone:{kind}:{resource_id}"
+
+    def creating(self, kind: str, resource_id: str) -> str:
+        return f"{self.prefix}creating:{kind}:{resource_id}"
 
     def ended(self, kind: str, resource_id: str) -> str:
         return f"{self.prefix}ended:{kind}:{resource_id}"

@@ -6,10 +6,13 @@ that two gateways creating the same id agree on one node. Channels are also inde
 (``node-channels:<node>``), so placement counts a node's channels without asking it.
 """
 
+import asyncio
+import contextlib
 import enum
 import json
+import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from gateway.redis_store import RedisStore
@@ -50,6 +53,16 @@ if raw and cjson.decode(raw).node == ARGV[1] then
   return raw
 end
 return false
+"""
+
+# Creations of one id wait for each other this long at most (a node answers within its timeout).
+CREATING_FOR_S = 15.0
+_CREATING_POLL_S = 0.02
+
+# Delete KEYS[1] only if it still holds ARGV[1] (our token): a lock that expired is someone else's.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 # Compare-and-delete in one step: nothing can re-point the entry between the check and the DEL.
@@ -122,6 +135,23 @@ class OwnershipStore(RedisStore):
             pipe.set(self._key(kind, resource_id), owner.encode())
             pipe.zadd(self._keys.node_channels(owner.node), {resource_id: time.time()})
             await pipe.execute()
+
+    @contextlib.asynccontextmanager
+    async def creating(self, kind: Kind, resource_id: str) -> AsyncIterator[None]:
+        """One creation of ``resource_id`` at a time, across gateways: the second then hears the
+        node's 409 (Asterisk answers simultaneous creations of one id with a 500)."""
+        key, token = self._keys.creating(kind.value, resource_id), secrets.token_hex(8)
+        deadline = time.monotonic() + CREATING_FOR_S
+        ttl_ms = int(CREATING_FOR_S * 1000)
+        # Past the deadline the creation goes ahead anyway: the lock's holder is stuck or gone.
+        while time.monotonic() < deadline:
+            if await self._redis.set(key, token, nx=True, px=ttl_ms):
+                break
+            await asyncio.sleep(_CREATING_POLL_S)
+        try:
+            yield
+        finally:
+            await self._redis.eval(_UNLOCK, 1, key, token)
 
     async def record_created(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
         """Record a resource its node just created; False if its end event came first (see :meth:`end`)."""

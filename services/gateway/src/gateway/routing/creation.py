@@ -38,9 +38,17 @@ class Creation:
         wanted_id = call.path_params.get(call.plan.id_param) or call.query_value(call.plan.id_param)
         if wanted_id and wanted_id.startswith(RESERVED_PREFIX):
             return AriAnswer.json(400, {"message": f"ids starting with {RESERVED_PREFIX!r} are reserved"})
-        claimed = False
+        if not wanted_id:
+            return await self._create(call, kind, node, None)
+        async with self._ownership.creating(kind, wanted_id):
+            return await self._create(call, kind, node, wanted_id)
+
+    async def _create(self, call: AriCall, kind: Kind, node: Node, wanted_id: str | None) -> AriAnswer:
+        claimed = False  # this request recorded the id: a refusal gives it up again
         if wanted_id:
-            node, claimed = await self._claim(call.app, kind, wanted_id, node)
+            known = await self._ownership.get(kind, wanted_id)
+            node, on_node = await self._claim(call.app, kind, wanted_id, node)
+            claimed = known is None and on_node
         others = await self._claims.claim_new_ids(call, node.node_id)  # e.g. otherChannelId
         answer = await self._sender.send(node, self._with_app_variable(call))
         if not answer.ok:
