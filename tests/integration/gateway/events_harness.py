@@ -133,6 +133,12 @@ class EventStream:
                 self.seqs.append(event.pop(SEQ_FIELD, None))
                 self.events.append(event)
 
+    def closed_by_gateway(self) -> tuple[int, str] | None:
+        """The gateway's close code and reason once it has closed the websocket; else None."""
+        if self._task is None or not self._task.done():
+            return None
+        return int(self._ws.close_code), str(self._ws.close_reason)
+
     async def close(self) -> None:
         if self._ws is not None:
             await self._ws.close()

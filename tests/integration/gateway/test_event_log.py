@@ -72,14 +72,14 @@ async def test_resume_replays_what_went_to_the_old_connection_and_takes_it_over(
         await log.stamp("app", f"c{i}", f'{{"i": {i}}}', now=time.time())
     mine = {s: i for s, i in zip(range(1, 7), range(6), strict=True) if i % 2 == 1}
     await live(redis_client, keys, "g/new")
-    replay = await log.resume("app", 2, "g/new", time.time())
+    replay = (await log.resume("app", 2, "g/new", time.time())).events
     assert [seq for seq, _ in replay] == [s for s in mine if s > 2]  # g/old had 2: it is the client
     assert replay[0][1] == '{"i": 3, "ariscale_seq": 4}'
     live_until = await redis_client.zscore(keys.instances("app"), "g/old")
     assert live_until is not None and live_until <= time.time()  # not live any more
     # What went to live connections (the replay's now the new one's) is nobody else's to replay.
     await live(redis_client, keys, "g/late")
-    assert await log.resume("app", 2, "g/late", time.time()) == []
+    assert (await log.resume("app", 2, "g/late", time.time())).events == []
     # Its calls now go to a live instance.
     moved = await log.stamp("app", "c1", "{}", now=time.time())
     assert moved is not None and moved.instance in {"g/new", "g/other"} and moved.previous == "g/old"
@@ -99,5 +99,20 @@ async def test_resume_after_what_is_kept_or_ahead_of_the_count_is_refused(
     with pytest.raises(SequenceUnknown) as ahead:
         await log.resume("app", 13, "g/a", time.time())
     assert ahead.value.status == 400
-    assert [seq for seq, _ in await log.resume("app", 7, "g/a", time.time())] == [8, 9, 10, 11, 12]
-    assert len(await redis_client.hkeys(keys.event_log("app"))) == 2 + 2 * 5  # last, first, 5 events
+    assert [seq for seq, _ in (await log.resume("app", 7, "g/a", time.time())).events] == [8, 9, 10, 11, 12]
+    assert len(await redis_client.hkeys(keys.event_log("app"))) == 3 + 2 * 5  # last, first, epoch, 5 events
+
+
+async def test_a_log_lost_with_redis_s_data_starts_a_new_epoch(redis_client: Redis, keys: Keyspace) -> None:
+    """The count restarts at 1 when the log is gone; its epoch tells the new 1 from the old one."""
+    log = EventLog(redis_client, keys)
+    await live(redis_client, keys, "g/a")
+    before = [s for _ in range(3) if (s := await log.stamp("app", "c", "{}", now=time.time()))]
+    epoch = before[0].epoch
+    assert epoch is not None and [(s.seq, s.epoch) for s in before] == [(1, epoch), (2, epoch), (3, epoch)]
+    assert (await log.resume("app", 3, "g/a", time.time())).epoch == epoch
+    # As Redis restarted without its data: every key of ours gone (not FLUSHALL: the server is shared).
+    await redis_client.delete(*[k async for k in redis_client.scan_iter(match=f"{keys.prefix}*")])
+    await live(redis_client, keys, "g/a")  # the gateway renews its instance; the log stays lost
+    again = await log.stamp("app", "c", "{}", now=time.time())
+    assert again is not None and again.seq == 1 and again.epoch not in {None, epoch}

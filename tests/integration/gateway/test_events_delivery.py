@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import websockets
 
+from gateway.events.sequence import RESTARTED
 from tests.integration.gateway.conftest import LiveCount, NewApp, StartGateway
 from tests.integration.gateway.events_harness import (
     BusPublisher,
@@ -173,6 +175,48 @@ async def test_resume_refusals_name_the_problem_before_the_upgrade(
     async with streams(gateway.events_url(app, password, after=3)) as (resumed,):
         await until(lambda: len(resumed.events) == 3, message="4, 5 and 6")
     assert resumed.seqs == [4, 5, 6]
+
+
+async def test_connections_close_when_redis_lost_the_app_s_numbering(
+    start_gateway: StartGateway,
+    events_app: NewApp,
+    bus_publisher: BusPublisher,
+    live: LiveCount,
+    events_redis: redis.Redis,
+    events_redis_prefix: str,
+) -> None:
+    """Redis restarted without its data: the count starts again at 1. Each connection (one per
+    gateway) is closed with a reason, not fed nothing (new numbers are no repeats); a resume after
+    an old number is refused; a fresh connection gets every event of the new calls."""
+    app, password = events_app()
+    first, second = await start_gateway("g1"), await start_gateway("g2")
+    urls = first.events_url(app, password), second.events_url(app, password)
+    async with streams(*urls) as (one, two):
+        await until(lambda: live(app) == 2, message="2 live")
+        await bus_publisher.publish(app, "n1", *[call_events(app, f"n1-{i}.0")[0] for i in range(4)])
+        await until(lambda: len(one.events) + len(two.events) == 4, message="4 StasisStart")
+        assert one.seqs and two.seqs, "round robin gave a connection nothing"
+        seen = max(s or 0 for s in one.seqs + two.seqs)
+        # As Redis restarted empty: every key of ours gone (not FLUSHALL: the server is shared).
+        events_redis.delete(*events_redis.scan_iter(match=f"{events_redis_prefix}*"))
+        await until(lambda: live(app) == 2, message="the gateways list their instances again")
+        calls = [call_events(app, f"n1-{i}.0", middle=2) for i in range(10, 14)]
+        await bus_publisher.publish(app, "n1", *interleave(*calls))
+        await until(
+            lambda: None not in (one.closed_by_gateway(), two.closed_by_gateway()), message="both closed"
+        )
+    assert one.closed_by_gateway() == two.closed_by_gateway() == (1012, RESTARTED)
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(first.events_url(app, password, after=seen))
+    assert json.loads(refused.value.response.body)["error"] == "sequence-unknown"
+    async with streams(second.events_url(app, password)) as (fresh,):
+        total = sum(len(c) for c in calls)
+        await until(lambda: len(fresh.events) == total, message="every event of the new calls")
+    # Each once: the event that found its connection closed went back to the app's queue (a
+    # bounce, as when any connection closes), so it may come after later ones of other calls.
+    sent = [e for c in calls for e in c]
+    assert sorted(map(json.dumps, fresh.events)) == sorted(map(json.dumps, sent))
+    assert len(set(fresh.seqs)) == total and None not in fresh.seqs
 
 
 async def test_a_dropped_instance_s_calls_move_to_the_other(

@@ -32,8 +32,9 @@ The gateways' side, declared by every gateway (idempotent):
 * exchange ``ariscale.gateway`` (direct) and queue ``ariscale.gateway.<gateway id>`` (auto-delete)
   bound with the gateway id: events another gateway's dispatcher hands to one of this gateway's
   websockets, as the app sees them but without their number, with headers ``ariscale-app``,
-  ``ariscale-instance`` and ``ariscale-seq`` (the number). When that websocket has closed
-  meanwhile, the event goes back to the app's queue (default exchange) with header
+  ``ariscale-instance``, ``ariscale-seq`` (the number) and ``ariscale-epoch`` (the id of the
+  app's count it belongs to: a websocket closes when that changes). When that websocket has
+  closed meanwhile, the event goes back to the app's queue (default exchange) with header
   ``ariscale-avoid`` naming the instance, and the dispatcher picks another one. Events forwarded
   to a gateway that crashed are lost with its websockets, but logged: the app gets them again
   when it reconnects with ``?after=`` (:mod:`gateway.events.sequence`).
@@ -61,6 +62,7 @@ APP_HEADER = "ariscale-app"
 INSTANCE_HEADER = "ariscale-instance"
 AVOID_HEADER = "ariscale-avoid"
 SEQ_HEADER = "ariscale-seq"  # the event's number in its app's sequence (gateway.events.sequence)
+EPOCH_HEADER = "ariscale-epoch"  # … and the id of that sequence (a new one after Redis lost it)
 
 
 def event_id(headers: dict[str, object]) -> str | None:

@@ -47,3 +47,18 @@ def test_memory_stays_bounded_as_the_window_moves_on() -> None:
     assert delivered.floor >= 1000 - 2 * 10 - 1
     assert not delivered.first_time(500)
     assert delivered.first_time(1000)
+
+
+def test_the_first_count_is_adopted_and_only_another_one_is_refused() -> None:
+    delivered = Delivered()
+    assert delivered.same_count("e1") and delivered.epoch == "e1"
+    assert delivered.same_count("e1")
+    assert delivered.same_count(None)  # a sender that does not say (an older gateway)
+    assert not delivered.same_count("e2")
+    assert delivered.epoch == "e1"  # still the count its numbers came from
+
+
+def test_a_connection_knowing_no_count_yet_takes_any() -> None:
+    assert Delivered(floor=7).same_count(None)
+    assert Delivered(floor=7, epoch="e1").same_count("e1")
+    assert not Delivered(floor=7, epoch="e1").same_count("e2")

@@ -7,7 +7,9 @@ happen before the upgrade, as an HTTP answer with ariscale's JSON error body (40
 for the app. Each connection is one *instance* of the app: each call's events go to one instance.
 Every event carries ``ariscale_seq``, the app's sequence number; ``after=<seq>`` resumes: the
 logged events after it come first (410 ``resume-expired`` when they are no longer kept, 400
-``sequence-unknown`` when no such number was given; :mod:`gateway.events.sequence`).
+``sequence-unknown`` when no such number was given; :mod:`gateway.events.sequence`). When the
+app's numbering starts over (Redis lost it) the gateway closes the websocket with code 1012 and
+reason ``sequence-restarted: …``: reconnect without ``after``.
 ``RESTRequest`` messages from the client are answered on it (:mod:`gateway.routing.websocket_requests`).
 """
 
@@ -80,7 +82,10 @@ async def events(
     finally:
         await instances.detach(instance)
         with contextlib.suppress(Exception):  # already closed by the client
-            await websocket.close()
+            if instance.close_reason is None:
+                await websocket.close()
+            else:  # 1012 (service restart): reconnect
+                await websocket.close(code=1012, reason=instance.close_reason)
 
 
 async def _until_closed(websocket: WebSocket, instance: Instance, requests: WebsocketRequests) -> None:

@@ -31,6 +31,7 @@ from ariscale_common.bus import (
     APP_HEADER,
     APP_QUEUE_TTL_MS,
     AVOID_HEADER,
+    EPOCH_HEADER,
     GATEWAY_EXCHANGE,
     HEADER_NODE_ID,
     INSTANCE_HEADER,
@@ -62,7 +63,7 @@ RETRY_PAUSE_S = 0.2  # before a message that could not be handled is delivered a
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
 Dispatch = Callable[[str, bytes, str | None, str | None, str | None], Coroutine[Any, Any, Forward | None]]
-Deliver = Callable[[str, str, bytes, int | None], Coroutine[Any, Any, bool]]
+Deliver = Callable[[str, str, bytes, int | None, str | None], Coroutine[Any, Any, bool]]
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
 _gateways = Exchange(GATEWAY_EXCHANGE, type="direct", durable=True)
@@ -324,6 +325,7 @@ class BusWorker(ConsumerProducerMixin):
         headers = dict(message.headers or {})
         avoid = headers.pop(AVOID_HEADER, None)
         headers.pop(SEQ_HEADER, None)
+        headers.pop(EPOCH_HEADER, None)
         node = headers.get(HEADER_NODE_ID)  # the agent's, kept through forwards and bounces
         body = _raw(message)
         metrics.taken_from_bus("app", body)
@@ -338,6 +340,7 @@ class BusWorker(ConsumerProducerMixin):
                 APP_HEADER: app,
                 INSTANCE_HEADER: forward.instance,
                 SEQ_HEADER: forward.seq,
+                **({EPOCH_HEADER: forward.epoch} if forward.epoch is not None else {}),
             }
             return Publish(_gateways, forward.gateway, forwarded, forward.text.encode())
 
@@ -351,10 +354,11 @@ class BusWorker(ConsumerProducerMixin):
             message.ack()
             return
         body = _raw(message)
-        seq = headers.get(SEQ_HEADER)
+        seq, epoch = headers.get(SEQ_HEADER), headers.get(EPOCH_HEADER)
 
         async def work() -> Outcome:
-            if await self._deliver(app, instance, body, seq if isinstance(seq, int) else None):
+            number = seq if isinstance(seq, int) else None
+            if await self._deliver(app, instance, body, number, epoch if isinstance(epoch, str) else None):
                 return ACK
             return Publish("", app_queue_name(app), {**headers, AVOID_HEADER: instance})
 

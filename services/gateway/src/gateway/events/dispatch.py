@@ -31,7 +31,7 @@ from typing import Any
 from ariscale_common.calls import LAST_EVENTS, call_of
 from gateway.events.instances import Instances, gateway_of
 from gateway.events.lanes import Retry
-from gateway.events.sequence import EventLog, with_seq
+from gateway.events.sequence import RESTARTED, EventLog, with_seq
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,13 @@ class NoLiveInstance(Retry):
 @dataclass(frozen=True)
 class Forward:
     """Hand the event (as the app sees it, without its number) to ``instance`` through its
-    gateway's own queue, numbered ``seq``."""
+    gateway's own queue, numbered ``seq`` in the app's count ``epoch``."""
 
     gateway: str
     instance: str
     text: str
     seq: int
+    epoch: str | None = None
 
 
 class Dispatcher:
@@ -111,10 +112,13 @@ class Dispatcher:
             if stamped.previous is not None:
                 log.info("app %s: %s moves from instance %s to %s", app, key, stamped.previous, target)
             if gateway_of(target) != self._instances.gateway_id:
-                return Forward(gateway_of(target), target, logged, stamped.seq)
+                return Forward(gateway_of(target), target, logged, stamped.seq, stamped.epoch)
             local = self._instances.local(target)
-            if local is not None and await local.send_event(with_seq(logged, stamped.seq), stamped.seq):
+            numbered = with_seq(logged, stamped.seq)
+            if local is not None and await local.send_event(numbered, stamped.seq, stamped.epoch):
                 return None
+            if local is not None and local.close_reason == RESTARTED:
+                self._instances.restarted(app, stamped.epoch)
             # Ours but gone (closed, or left by an earlier run of this gateway): drop it, pick again.
             avoided.add(target)
             if local is not None:
@@ -122,8 +126,11 @@ class Dispatcher:
             else:
                 await self._instances.registry.remove(app, target)
 
-    async def deliver(self, app: str, instance_id: str, body: bytes, seq: int | None) -> bool:
-        """Write an event another gateway forwarded to ``instance_id``; False when it is gone."""
+    async def deliver(
+        self, app: str, instance_id: str, body: bytes, seq: int | None, epoch: str | None = None
+    ) -> bool:
+        """Write an event another gateway forwarded to ``instance_id``; False when it is gone (or
+        closed now: numbered in a count other than its own)."""
         local = self._instances.local(instance_id)
         if local is None or local.app != app:
             return False
@@ -131,8 +138,10 @@ class Dispatcher:
         if seq is None:  # from a gateway that does not number events yet
             sent = await local.send(text)
         else:
-            sent = await local.send_event(with_seq(text, seq), seq)
+            sent = await local.send_event(with_seq(text, seq), seq, epoch)
         if sent:
             return True
+        if local.close_reason == RESTARTED:
+            self._instances.restarted(app, epoch)
         await self._instances.detach(local)
         return False

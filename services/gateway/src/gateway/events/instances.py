@@ -28,7 +28,7 @@ from ariscale_common.background import Periodic
 from ariscale_common.consumers import live_consumers
 from ariscale_common.keyspace import Keyspace
 from gateway import metrics
-from gateway.events.sequence import Delivered, EventLog
+from gateway.events.sequence import RESTARTED, Delivered, EventLog, Replay
 from gateway.redis_store import RedisStore, as_str
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ class Instance:
     slow the delivery of other apps' events: it is disconnected once ``queue_size`` events wait
     for it, or when one event takes longer than ``send_timeout`` to write. ``send`` never raises:
     False means the instance is gone. Numbered events (``send_event``) are written once each; an
-    instance resuming ``after`` a number holds them until :meth:`release` gives it the replay.
+    instance resuming ``after`` a number holds them until :meth:`release` gives it the replay. A
+    number of another count than the ones it was given (the app's numbering started over) closes
+    it with ``close_reason`` RESTARTED: no new event passes for a repeat.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Instance:
         self.app = app
         self.id = instance_id
         self.closed = asyncio.Event()
+        self.close_reason: str | None = None  # said to the client when the gateway closes on it
         self._send = send
         self._send_timeout = send_timeout
         self._queue: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue(queue_size)
@@ -79,13 +82,25 @@ class Instance:
         """Queue a message that is not a numbered event (a RESTResponse)."""
         return self._put(text, None)
 
-    async def send_event(self, text: str, seq: int) -> bool:
-        """Queue the app's event number ``seq`` (dropped when this connection has had it)."""
-        return self._put(text, seq)
+    async def send_event(self, text: str, seq: int, epoch: str | None = None) -> bool:
+        """Queue the app's event number ``seq`` of count ``epoch`` (dropped when this connection
+        has had it; False, closed, when the count is not this connection's)."""
+        return self._put(text, seq) if self.same_count(epoch) else False
 
-    def release(self, replay: list[tuple[int, str]]) -> None:
-        """Write ``replay`` (numbered events, in order), then what was queued meanwhile."""
-        self._replay, self._held = replay, False
+    def same_count(self, epoch: str | None) -> bool:
+        """Whether numbers of ``epoch`` can be written here; if not, the instance is closed."""
+        if self.closed.is_set() or self._delivered.same_count(epoch):
+            return True
+        log.warning("app %s instance %s: the app's sequence started over (Redis lost its log); closing it",
+                    self.app, self.id)  # fmt: skip
+        self.close(RESTARTED)
+        return False
+
+    def release(self, replay: Replay) -> None:
+        """Write the replay's events (in order), then what was queued meanwhile."""
+        if not self.same_count(replay.epoch):
+            return
+        self._replay, self._held = replay.events, False
         self._start_writer()
 
     def _put(self, text: str, seq: int | None) -> bool:
@@ -107,8 +122,10 @@ class Instance:
         if self._writer is None and not self.closed.is_set():
             self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
         """Stop writing (idempotent); events still queued are dropped with the websocket."""
+        if not self.closed.is_set():
+            self.close_reason = reason
         self.closed.set()
         if self._writer is not None:
             self._writer.cancel()
@@ -252,9 +269,16 @@ class Instances:
             except Exception:
                 await self.detach(instance)
                 raise
-            log.info("app %s: instance %s resumes with %d logged events", app, instance.id, len(replay))
+            log.info(
+                "app %s: instance %s resumes with %d logged events", app, instance.id, len(replay.events)
+            )
             instance.release(replay)
         return instance
+
+    def restarted(self, app: str, epoch: str | None) -> None:
+        """Close this gateway's instances of ``app`` given numbers of a count before ``epoch``."""
+        for instance in self.local_of(app):
+            instance.same_count(epoch)
 
     async def detach(self, instance: Instance) -> None:
         """Forget ``instance`` (idempotent). Its calls go to the app's other instances from now on."""

@@ -11,9 +11,16 @@ that received ``<seq>`` (it no longer counts as live) and gets every logged even
 went to a connection that is gone, or to the new one, in order; from then on each event is written
 to a connection once (:class:`Delivered`).
 
+Redis may lose the log (restarted without its data, keys evicted): the count then starts again
+at 1. So each log carries ``epoch``, an id made when the log is (re)created and returned with
+every number; a connection given numbers of one epoch closes when a number of another comes
+(:meth:`Delivered.same_count`, reason ``sequence-restarted``) rather than take the new 1, 2, 3 …
+for repeats: the client reconnects, its ``after`` is refused, and it starts afresh.
+
 Redis (:mod:`ariscale_common.keyspace`): ``events:<app>`` hash: ``last`` (the last number given),
 ``first`` (the oldest number still kept), ``ev:<n>`` (event text without its number), ``to:<n>``
-(instance), ``m:<n>`` / ``id:<event id>`` (the bus message's id ↔ number). The last ``keep``
+(instance), ``m:<n>`` / ``id:<event id>`` (the bus message's id ↔ number), ``epoch`` (the count's
+id: Redis time when the log was created, ``<s>.<µs>``). The last ``keep``
 events are kept; the counter is never reset, so numbers keep growing across gateway restarts.
 """
 
@@ -33,6 +40,8 @@ SEQ_FIELD = "ariscale_seq"  # the extension field: ARI clients ignore fields the
 ASSIGN_TTL = 24 * 3600  # seconds a call's assignment to an instance lives without events
 ENDED_TTL = 60  # … once the call's last events came: stragglers still reach the same instance
 DEFAULT_KEEP = 10_000  # events kept per app for resuming
+# Why a connection is closed when its app's count starts over (the websocket's close reason).
+RESTARTED = "sequence-restarted: the app's ariscale_seq started over (Redis lost it); reconnect without after"
 
 
 def with_seq(text: str, seq: int) -> str:
@@ -75,19 +84,41 @@ class Stamped:
     instance: str
     text: str | None
     previous: str | None  # the instance the call's events went to before, when it moved
+    epoch: str | None  # the count ``seq`` belongs to (a new one after Redis lost the log)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The logged events a resumed connection gets first (number, numbered text), and their count's
+    epoch (None: nothing was numbered yet)."""
+
+    events: list[tuple[int, str]]
+    epoch: str | None
 
 
 class Delivered:
     """The numbers already written to one connection: each is written once, whatever comes twice.
 
     Below ``floor`` everything counts as written (the client's ``after``, then raised as the
-    window moves on so memory stays bounded).
+    window moves on so memory stays bounded). Numbers are only comparable within one ``epoch``.
     """
 
-    def __init__(self, floor: int = 0, window: int = 4096) -> None:
+    def __init__(self, floor: int = 0, window: int = 4096, epoch: str | None = None) -> None:
         self.floor = floor
+        self.epoch = epoch  # the count the numbers written here belong to; None: not known yet
         self._window = window
         self._seen: set[int] = set()
+
+    def same_count(self, epoch: str | None) -> bool:
+        """False when ``epoch`` is another count than this connection's (the app's numbering
+        started over): its numbers would pass for repeats. The first epoch given is adopted;
+        None (a sender that does not say) is taken as the same."""
+        if epoch is None or epoch == self.epoch:
+            return True
+        if self.epoch is None:
+            self.epoch = epoch
+            return True
+        return False
 
     def first_time(self, seq: int) -> bool:
         if seq <= self.floor or seq in self._seen:
@@ -102,7 +133,8 @@ class Delivered:
 # KEYS: instances, assignment (or any key when the event is of no call), turn, log.
 # ARGV: now, avoided instances ("\n"-joined), text, event id ("": none), call key ("": none),
 #       ending ("1": the call's last events), keep, assign ttl, ended ttl.
-# Returns {} when no instance is live, else {seq, instance, logged text or false, previous or false}.
+# Returns {} when no instance is live, else {seq, instance, logged text or false, previous or false,
+# epoch}; the epoch is made when missing (a new log, or one from before epochs).
 _STAMP = """
 local avoided = {}
 for a in string.gmatch(ARGV[2], '[^\\n]+') do avoided[a] = true end
@@ -127,11 +159,17 @@ if ARGV[5] ~= '' then
   redis.call('SET', KEYS[2], target, 'EX', ARGV[6] == '1' and ARGV[9] or ARGV[8])
 end
 local logkey = KEYS[4]
+local epoch = redis.call('HGET', logkey, 'epoch')
+if not epoch then
+  local t = redis.call('TIME')
+  epoch = t[1] .. '.' .. t[2]
+  redis.call('HSET', logkey, 'epoch', epoch)
+end
 if ARGV[4] ~= '' then
   local known = redis.call('HGET', logkey, 'id:' .. ARGV[4])
   if known then
     redis.call('HSET', logkey, 'to:' .. known, target)
-    return {tonumber(known), target, redis.call('HGET', logkey, 'ev:' .. known), previous}
+    return {tonumber(known), target, redis.call('HGET', logkey, 'ev:' .. known), previous, epoch}
   end
 end
 local seq = redis.call('HINCRBY', logkey, 'last', 1)
@@ -144,20 +182,21 @@ if old >= 1 then
   redis.call('HDEL', logkey, 'ev:' .. old, 'to:' .. old, 'm:' .. old)
   redis.call('HSET', logkey, 'first', old + 1)
 end
-return {seq, target, false, previous}
+return {seq, target, false, previous, epoch}
 """
 
 # KEYS: log, instances. ARGV: after, the new instance, now, check only ("1").
-# Returns {status, last, first, seq1, text1, seq2, text2 …}; status 0 ok, 1 after is ahead of
-# the count, 2 events after it are no longer kept.
+# Returns {status, last, first, epoch or false, seq1, text1, seq2, text2 …}; status 0 ok, 1 after
+# is ahead of the count, 2 events after it are no longer kept.
 _RESUME = """
 local logkey = KEYS[1]
 local after = tonumber(ARGV[1])
 local last = tonumber(redis.call('HGET', logkey, 'last') or '0')
 local first = tonumber(redis.call('HGET', logkey, 'first') or '1')
-if after > last then return {1, last, first} end
-if after < first - 1 then return {2, last, first} end
-local out = {0, last, first}
+local epoch = redis.call('HGET', logkey, 'epoch')
+if after > last then return {1, last, first, epoch} end
+if after < first - 1 then return {2, last, first, epoch} end
+local out = {0, last, first, epoch}
 if ARGV[4] == '1' then return out end
 local taken = redis.call('HGET', logkey, 'to:' .. after)
 if taken and taken ~= ARGV[2] then redis.call('ZADD', KEYS[2], 'XX', ARGV[3], taken) end
@@ -214,29 +253,28 @@ class EventLog(RedisStore):
         answer = await self._stamp(keys=keys, args=args)
         if not answer:
             return None
-        seq, instance, logged, previous = answer
+        seq, instance, logged, previous, epoch = answer
         return Stamped(
             int(seq),
             as_str(instance),
             as_str(logged) if logged is not None else None,
             as_str(previous) if previous is not None else None,
+            as_str(epoch) if epoch is not None else None,
         )
 
     async def check(self, app: str, after: int) -> None:
         """Refuse (ApiError) a resume after ``after`` that cannot be served."""
         await self._run_resume(app, after, "", 0.0, check_only=True)
 
-    async def resume(self, app: str, after: int, instance: str, now: float) -> list[tuple[int, str]]:
+    async def resume(self, app: str, after: int, instance: str, now: float) -> Replay:
         """The logged events after ``after`` for ``instance`` (live already), numbered, in order;
         the connection that received ``after`` stops counting as live."""
         return await self._run_resume(app, after, instance, now, check_only=False)
 
-    async def _run_resume(
-        self, app: str, after: int, instance: str, now: float, check_only: bool
-    ) -> list[tuple[int, str]]:
+    async def _run_resume(self, app: str, after: int, instance: str, now: float, check_only: bool) -> Replay:
         keys = [self._keys.event_log(app), self._keys.instances(app)]
         answer = await self._resume(keys=keys, args=[after, instance, repr(now), "1" if check_only else "0"])
-        status, last, first, *rest = answer
+        status, last, first, epoch, *rest = answer
         details = {"after": after, "last": int(last), "oldest_kept": int(first)}
         if status == 1:
             raise SequenceUnknown(
@@ -249,4 +287,5 @@ class EventLog(RedisStore):
                 " reconnect without after",
                 details,
             )
-        return [(int(rest[i]), with_seq(as_str(rest[i + 1]), int(rest[i]))) for i in range(0, len(rest), 2)]
+        events = [(int(rest[i]), with_seq(as_str(rest[i + 1]), int(rest[i]))) for i in range(0, len(rest), 2)]
+        return Replay(events, as_str(epoch) if epoch is not None else None)
