@@ -76,7 +76,7 @@ async def test_redis_outage_shows_in_health_answers_503_and_heals(
     await until(lambda: _state_is(gateway, "down"), timeout=10, message="redis reported down")
 
     async def refused_503() -> bool:
-        async with httpx.AsyncClient(auth=(app, password)) as client:
+        async with httpx.AsyncClient(auth=(app, password), timeout=15) as client:
             answer = await client.get(f"{gateway.url}/ari/channels/n1-1.1")
         return answer.status_code == 503 and answer.json()["error"] == "ownership-store-unavailable"
 
