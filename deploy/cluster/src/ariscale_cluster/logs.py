@@ -79,11 +79,17 @@ def call_lines(sources: list[tuple[str, Path]], channel_id: str) -> list[Line]:
 def follow(sources: list[tuple[str, Path]], out: IO[str] = sys.stdout, backlog: int = 10) -> None:
     """Print every component's new lines as they are written, until interrupted."""
     width = max((len(name) for name, _ in sources), default=12)
+    # Every file's backlog and position are taken before anything is printed: a line written
+    # once the first backlog is out must come as a new line, not fall between the two.
     positions: dict[Path, int] = {}
+    backlogs = []
     for name, path in sources:
-        for raw in list(_read(path))[-backlog:]:
+        data = path.read_bytes() if path.exists() else b""
+        positions[path] = len(data)
+        backlogs.append((name, data.decode(errors="replace").splitlines()[-backlog:]))
+    for name, lines in backlogs:
+        for raw in lines:
             out.write(render(parse(name, raw), width) + "\n")
-        positions[path] = path.stat().st_size if path.exists() else 0
     out.flush()
     try:
         while True:
