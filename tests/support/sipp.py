@@ -17,6 +17,9 @@ class SippResult:
     output: str
 
 
+START_ATTEMPTS = 3
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -45,7 +48,6 @@ async def place_calls(
     With ``tone`` (a raw µ-law file), each call sends it as RTP once answered. The caller's
     number is ``caller``, else the tone file's stem, else "sipp".
     """
-    port = free_udp_port()
     if scenario is not None:
         scenario_file = SCENARIOS / scenario
     else:
@@ -54,12 +56,22 @@ async def place_calls(
         "sipp", target, "-s", extension,
         "-sf", str(scenario_file),
         "-m", str(calls), "-l", str(calls), "-r", str(rate), "-d", str(hold_ms),
-        "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()),
         "-timeout", f"{int(timeout)}s", "-timeout_error", "-nostdin", "-nd", "-max_retrans", "3",
         *(extra or []),
     ]  # fmt: skip
+    for _ in range(START_ATTEMPTS):
+        result = await _run_sipp(argv, timeout)
+        # A free port found by probing may be taken before sipp binds it (other test suites,
+        # RTP): sipp then stops before its first call. Only then is it run again, on new ports.
+        if result.returncode == 0 or _cumulative(result.output, "Outgoing calls created") > 0:
+            break
+    return result
+
+
+async def _run_sipp(argv: list[str], timeout: float) -> SippResult:
+    ports = ["-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port())]
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd="/tmp"
+        *argv, *ports, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd="/tmp"
     )
     raw, _ = await asyncio.wait_for(proc.communicate(), timeout + 15)
     output = raw.decode(errors="replace")
