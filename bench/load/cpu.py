@@ -43,19 +43,25 @@ def named(name: str) -> list[int]:
     return pids
 
 
-def tree_seconds(roots: Iterable[int], table: Mapping[int, tuple[int, float]]) -> float:
-    """CPU seconds of ``roots`` and all their live descendants (uvicorn workers, Kamailio children)."""
+def descendants(roots: Iterable[int], parents: Mapping[int, int]) -> set[int]:
+    """``roots`` and every process below them (``parents``: pid → parent pid)."""
     children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
+    for pid, parent in parents.items():
         children.setdefault(parent, []).append(pid)
     seen: set[int] = set()
-    stack = [pid for pid in roots if pid in table]
+    stack = [pid for pid in roots if pid in parents]
     while stack:
         pid = stack.pop()
         if pid not in seen:
             seen.add(pid)
             stack.extend(children.get(pid, []))
-    return sum(table[pid][1] for pid in seen)
+    return seen
+
+
+def tree_seconds(roots: Iterable[int], table: Mapping[int, tuple[int, float]]) -> float:
+    """CPU seconds of ``roots`` and all their live descendants (uvicorn workers, Kamailio children)."""
+    parents = {pid: parent for pid, (parent, _) in table.items()}
+    return sum(table[pid][1] for pid in descendants(roots, parents))
 
 
 def snapshot(groups: Mapping[str, Iterable[int]]) -> dict[str, float]:

@@ -25,27 +25,12 @@ def fd_count(pid: int) -> int:
         return 0
 
 
-def descendants(roots: Iterable[int], parents: Mapping[int, int]) -> set[int]:
-    """``roots`` and every process below them (``parents``: pid → parent pid)."""
-    children: dict[int, list[int]] = {}
-    for pid, parent in parents.items():
-        children.setdefault(parent, []).append(pid)
-    seen: set[int] = set()
-    stack = [pid for pid in roots if pid in parents]
-    while stack:
-        pid = stack.pop()
-        if pid not in seen:
-            seen.add(pid)
-            stack.extend(children.get(pid, []))
-    return seen
-
-
 def usage(groups: Mapping[str, Iterable[int]]) -> dict[str, dict[str, int]]:
     """Per named group of process trees: ``rss_kb``, ``fds`` and how many ``processes``."""
     parents = {pid: parent for pid, (parent, _) in cpu.processes().items()}
     result = {}
     for name, roots in groups.items():
-        pids = descendants(roots, parents)
+        pids = cpu.descendants(roots, parents)
         result[name] = {
             "rss_kb": sum(map(rss_kb, pids)),
             "fds": sum(map(fd_count, pids)),

@@ -8,6 +8,7 @@ no gap, every call whole.
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,23 +21,16 @@ from tests.support.waiting import until
 HOLD_MS = 300_000  # held calls stay until the test hangs them up
 
 
+@dataclass
 class FaultCalls:
-    def __init__(
-        self,
-        app: SequencedApp,
-        sip_edge: str,
-        extension: str,
-        gw: httpx.AsyncClient,
-        nodes: dict[str, httpx.AsyncClient],
-    ) -> None:
-        self.app = app
-        self.sip_edge = sip_edge
-        self.extension = extension
-        self.gw = gw
-        self.nodes = nodes
-        self.held: list[str] = []
-        self.placed = 0  # every call placed, held or not
-        self._held_calls: list[asyncio.Task[SippResult]] = []
+    app: SequencedApp
+    sip_edge: str
+    extension: str
+    gw: httpx.AsyncClient
+    nodes: dict[str, httpx.AsyncClient]
+    held: list[str] = field(default_factory=list)
+    placed: int = 0  # every call placed, held or not
+    _held_calls: list[asyncio.Task[SippResult]] = field(default_factory=list)
 
     async def hold(self, count: int = 2) -> list[str]:
         """Place ``count`` calls that stay up until :meth:`hang_up_held`; their channels once answered."""

@@ -7,7 +7,8 @@ import pytest
 from redis.asyncio import Redis
 
 from ariscale_common.keyspace import Keyspace
-from gateway.events.sequence import EventLog, ResumeExpired, SequenceUnknown
+from gateway.events.sequence import EventLog
+from gateway.exceptions import ResumeExpired, SequenceUnknown
 from tests.integration.gateway.conftest import EVENTS_REDIS_URL
 
 

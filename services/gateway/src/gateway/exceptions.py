@@ -66,3 +66,17 @@ class UnknownApplication(ApiError):
 
     status = 422
     error_id = "unknown-application"
+
+
+class ResumeExpired(ApiError):
+    """``after`` is older than the events kept for the app (``ARISCALE_EVENT_REPLAY_SIZE``)."""
+
+    status = 410
+    error_id = "resume-expired"
+
+
+class SequenceUnknown(ApiError):
+    """``after`` was never given to the app (ahead of its count, e.g. Redis lost its data)."""
+
+    status = 400
+    error_id = "sequence-unknown"

@@ -42,20 +42,21 @@ class Suspects:
     channels: list[str]
 
 
+@dataclass
 class OwnershipAudit:
-    def __init__(
-        self, ownership: OwnershipStore, nodes: NodeClients, notifier: StandInNotifier, interval: float
-    ) -> None:
-        self._ownership = ownership
-        self._nodes = nodes
-        self._notifier = notifier
-        self.task = Periodic("ownership-audit", self.audit, interval, first_delay=interval)
+    ownership: OwnershipStore
+    nodes: NodeClients
+    notifier: StandInNotifier  # how the ends nobody heard reach the app
+    interval: float
+
+    def __post_init__(self) -> None:
+        self.task = Periodic("ownership-audit", self.audit, self.interval, first_delay=self.interval)
 
     async def audit(self) -> None:
         """One pass over every healthy node, unless another gateway is auditing."""
-        if not await self._ownership.take_audit_turn(self.task.interval * 0.9):
+        if not await self.ownership.take_audit_turn(self.task.interval * 0.9):
             return
-        found = [s for node in self._nodes.healthy() if (s := await self.suspects(node)).channels]
+        found = [s for node in self.nodes.healthy() if (s := await self.suspects(node)).channels]
         if found:
             await asyncio.sleep(CONFIRM_S)
         for suspects in found:
@@ -65,21 +66,21 @@ class OwnershipAudit:
         """The node's channels recorded long enough ago that the node no longer lists."""
         asked_at = time.time()
         try:
-            live = {str(c["id"]) for c in await self._nodes.client(node).get("/channels")}
+            live = {str(c["id"]) for c in await self.nodes.client(node).get("/channels")}
         except (AriError, KeyError, TypeError):
             return Suspects(node.node_id, [])  # a node that cannot answer now is the failover detector's
-        recorded = await self._ownership.channels_recorded_before(node.node_id, asked_at - SETTLE_S)
+        recorded = await self.ownership.channels_recorded_before(node.node_id, asked_at - SETTLE_S)
         return Suspects(node.node_id, [channel for channel in recorded if channel not in live])
 
     async def end_unheard(self, suspects: Suspects) -> int:
         """Forget the suspects still recorded and announce their end to their apps; how many went."""
-        forgotten = await self._ownership.forget_stale_channels(suspects.node_id, suspects.channels)
+        forgotten = await self.ownership.forget_stale_channels(suspects.node_id, suspects.channels)
         # The link app's legs are the linking code's business: no app waits for their end.
         ended = {c: owner for c, owner in sorted(forgotten.items()) if owner.app != LINK_APP}
         timestamp = ari_timestamp()
         events = [e for c, o in ended.items() for e in channel_departure(o.app, c, timestamp, ENDED_UNHEARD)]
         try:
-            await self._notifier.publish(suspects.node_id, events)
+            await self.notifier.publish(suspects.node_id, events)
         except Exception:
             await self._record_again(ended)  # so that a later audit announces them
             raise
@@ -92,4 +93,4 @@ class OwnershipAudit:
 
     async def _record_again(self, owners: dict[str, Owner]) -> None:
         for channel_id, owner in owners.items():
-            await self._ownership.set(Kind.CHANNEL, channel_id, owner)
+            await self.ownership.set(Kind.CHANNEL, channel_id, owner)

@@ -2,7 +2,8 @@
 
 import os
 
-from bench.soak.resources import descendants, growth, usage
+from bench.load.cpu import descendants
+from bench.soak.resources import growth, usage
 
 
 def test_descendants_of_a_root() -> None:

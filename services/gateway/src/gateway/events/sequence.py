@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 
 from ariscale_common.errors import ApiError
 from ariscale_common.keyspace import Keyspace
+from gateway.exceptions import ResumeExpired, SequenceUnknown
 from gateway.redis_store import RedisStore, as_str
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,6 @@ def parse_after(value: str | None) -> int | None:
             {"after": value},
         )
     return int(value)
-
-
-class ResumeExpired(ApiError):
-    status = 410
-    error_id = "resume-expired"
-
-
-class SequenceUnknown(ApiError):
-    status = 400
-    error_id = "sequence-unknown"
 
 
 @dataclass(frozen=True)
