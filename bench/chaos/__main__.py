@@ -18,9 +18,10 @@ from typing import Any
 
 from bench.chaos import faults, orphans
 from bench.chaos.calls import fault_cost, totals
-from bench.chaos.harness import Harness, add_load_options, cluster_of_its_own
+from bench.chaos.harness import Harness, add_load_options
 from bench.chaos.report import table
 from bench.chaos.sequence import delta
+from bench.own_cluster import cluster_of_its_own
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:

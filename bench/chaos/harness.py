@@ -4,20 +4,16 @@ app connected through the gateway, and steady SIP load whose every call is logge
 import argparse
 import asyncio
 import contextlib
-import secrets
-import shutil
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ariscale_cluster import Cluster, ClusterSpec, kamailio
+from ariscale_cluster import Cluster, kamailio
 from ariscale_cluster.private_broker import PrivateBroker
 from ariscale_cluster.sipp import uac_scenario
 from bench.chaos import orphans
@@ -27,7 +23,6 @@ from bench.load.app import ANSWER, LoadApp, Target, running
 from bench.load.sipp_run import Batch, argv
 
 APP, EXTEN = "chaosapp", "7300"
-BROKER_OFFSET = 90  # P+90 (AMQP) and P+91 (Erlang distribution): free in the cluster's layout
 
 
 def add_load_options(parser: argparse.ArgumentParser, rate: float, hold: float, duration: float) -> None:
@@ -62,33 +57,6 @@ class Observed:
 
     def snapshot(self) -> dict[str, int]:
         return {**self.seqs.snapshot(), **self.calls.snapshot()}
-
-
-@contextlib.contextmanager
-def cluster_of_its_own(opts: argparse.Namespace, prefix: str) -> Iterator[tuple[Cluster, PrivateBroker]]:
-    """Up (own Redis at P+8, own broker at P+90, supervised) for the block; down and removed after."""
-    state_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
-    base = opts.port_base
-    spec = ClusterSpec(
-        state_dir=state_dir, port_base=base, node_count=opts.nodes, gateways=opts.gateways,
-        redis_url=f"redis://127.0.0.1:{base + 8}/0", redis_key_prefix=f"{prefix}-{uuid.uuid4().hex[:6]}:",
-        amqp_port=base + BROKER_OFFSET, amqp_vhost="/", admin_token=secrets.token_urlsafe(16),
-        supervised=True,
-    )  # fmt: skip
-    cluster = Cluster(spec)
-    broker = PrivateBroker(cluster.procs, state_dir / "rabbitmq", base + BROKER_OFFSET)
-    try:
-        broker.start()
-        cluster.up()
-        yield cluster, broker
-    finally:
-        cluster.down()  # the supervisor first: nothing is restarted behind our back
-        broker.stop()  # never the machine's: its vhost "/" is private to this node
-        shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
-        if opts.keep_state:
-            print(f"logs kept in {spec.log_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 class Harness:

@@ -11,21 +11,18 @@ INVITE→200 p95 within 2x the baseline's at that rate).
 import argparse
 import asyncio
 import json
-import secrets
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ariscale_cluster import Cluster, ClusterSpec, backing
+from ariscale_cluster import Cluster
 from bench.load import cpu
 from bench.load.app import ANSWER, VARIANTS, LoadApp, Target, running
 from bench.load.sipp_run import Batch, place
+from bench.own_cluster import cluster_of_its_own
 from bench.stats import latency_ms
 
 CLUSTER_APP, CLUSTER_EXTEN = "loadapp", "7100"
@@ -52,8 +49,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def process_groups(cluster: Cluster) -> dict[str, list[int]]:
-    """The processes whose CPU is counted, by role (the broker and Redis are the machine's own)."""
+def process_groups(cluster: Cluster, broker: str) -> dict[str, list[int]]:
+    """The processes whose CPU is counted, by role (the broker and Redis are the cluster's own)."""
     procs, spec = cluster.procs, cluster.spec
 
     def pids(*components: str) -> list[int]:
@@ -62,8 +59,8 @@ def process_groups(cluster: Cluster) -> dict[str, list[int]]:
     groups = {
         "gateway": pids("gateway"),
         "agents": pids(*(f"agent-{n.node_id}" for n in spec.nodes)),
-        "rabbitmq": cpu.named("beam.smp"),
-        "redis": cpu.named("redis-server"),
+        "rabbitmq": pids(broker),
+        "redis": pids("redis"),
         "asterisk": pids(*(f"asterisk-{n.node_id}" for n in spec.nodes)),
         "kamailio": pids("kamailio"),
     }
@@ -101,13 +98,13 @@ async def wait_idle(client: httpx.AsyncClient, urls: list[str], deadline_s: floa
 class LoadRun:
     """The cluster, both apps, and one method per measured batch."""
 
-    def __init__(self, cluster: Cluster, opts: argparse.Namespace) -> None:
+    def __init__(self, cluster: Cluster, opts: argparse.Namespace, broker: str) -> None:
         self.cluster = cluster
         self.opts = opts
         spec = cluster.spec
         self.node_auth = (spec.ari_user, spec.ari_password)
         self.n1 = spec.nodes[0]
-        self.groups = process_groups(cluster)
+        self.groups = process_groups(cluster, broker)
 
     async def register(self) -> tuple[str, str]:
         spec = self.cluster.spec
@@ -159,7 +156,7 @@ class LoadRun:
                 "nodes": spec.node_count, "gateways": spec.gateways, "hold_s": opts.hold,
                 "duration_s": opts.duration, "calls_per_step": opts.calls or "rate x duration",
                 "baseline": f"the same app on node {self.n1.node_id} alone ({DIRECT_APP}, SIP to the node)",
-                "note": "rabbitmq and redis are the machine's own servers: their CPU includes other users",
+                "note": "rabbitmq and redis are the cluster's own servers (their CPU is the cluster's alone)",
             },
             "steps": steps,
             "highest_rate_held": {
@@ -225,24 +222,9 @@ class LoadRun:
 
 def main(argv: list[str] | None = None) -> None:
     opts = options(argv)
-    state_dir = Path(tempfile.mkdtemp(prefix="ariscale-load-"))
-    spec = ClusterSpec(
-        state_dir=state_dir, port_base=opts.port_base, node_count=opts.nodes, gateways=opts.gateways,
-        redis_url="redis://127.0.0.1:6379/4", redis_key_prefix=f"ariscale-load-{uuid.uuid4().hex[:6]}:",
-        amqp_vhost=f"ariscale-load-{opts.port_base}", admin_token=secrets.token_urlsafe(16),
-    )  # fmt: skip
-    cluster = Cluster(spec)
-    try:
-        cluster.up()
-        results = asyncio.run(LoadRun(cluster, opts).main())
-    finally:
-        cluster.down()
-        backing.delete_vhost(spec)
-        shutil.rmtree(spec.rootfs / spec.chroot_cluster_dir.lstrip("/"), ignore_errors=True)
-        if opts.keep_state:
-            print(f"logs kept in {spec.log_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(state_dir, ignore_errors=True)
+    # Unsupervised: a process that dies is a failed run here, not something to hide.
+    with cluster_of_its_own(opts, "ariscale-load", supervised=False) as (cluster, broker):
+        results = asyncio.run(LoadRun(cluster, opts, broker.component).main())
     print(json.dumps(results, indent=2))
 
 

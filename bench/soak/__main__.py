@@ -14,8 +14,9 @@ from typing import Any
 
 from bench.chaos import orphans
 from bench.chaos.calls import totals
-from bench.chaos.harness import Harness, add_load_options, cluster_of_its_own
+from bench.chaos.harness import Harness, add_load_options
 from bench.chaos.sequence import delta
+from bench.own_cluster import cluster_of_its_own
 from bench.soak import resources
 
 

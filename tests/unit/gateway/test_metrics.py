@@ -15,6 +15,9 @@ def test_event_age_reads_asterisks_timestamp() -> None:
     assert age is not None and age > 365 * 86400
     assert metrics.event_age(b'{"type": "X"}') is None
     assert metrics.event_age(b'{"timestamp": "yesterday"}') is None
+    assert metrics.event_age('{"timestamp": "2020-01-01T00:00:00"}') is None  # no zone: no age
+    text_age = metrics.event_age(old.decode())
+    assert text_age is not None and text_age > 365 * 86400
 
 
 def test_link_legs_by_remote_node_and_bridges_spanning_nodes() -> None:

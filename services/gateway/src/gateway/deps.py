@@ -4,18 +4,16 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from ariscale_common.deps import from_state
 from gateway.auth import Authenticator
 from gateway.routing.forwarding import AriGateway
 
-
-def get_authenticator(request: Request) -> Authenticator:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator
+AuthenticatorDep = Annotated[Authenticator, Depends(from_state("authenticator"))]
 
 
 async def current_app(
     request: Request,
-    authenticator: Annotated[Authenticator, Depends(get_authenticator)],
+    authenticator: AuthenticatorDep,
     api_key: Annotated[str | None, Query(description="app:password, instead of HTTP basic")] = None,
 ) -> str:
     """The authenticated application's name."""
@@ -24,11 +22,4 @@ async def current_app(
 
 
 CurrentApp = Annotated[str, Depends(current_app)]
-
-
-def get_ari_gateway(request: Request) -> AriGateway:
-    gateway: AriGateway = request.app.state.ari
-    return gateway
-
-
-AriGatewayDep = Annotated[AriGateway, Depends(get_ari_gateway)]
+AriGatewayDep = Annotated[AriGateway, Depends(from_state("ari"))]

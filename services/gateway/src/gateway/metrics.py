@@ -57,25 +57,30 @@ OWNERSHIP_LOOKUPS = Counter(
 )
 
 # Asterisk's event time, e.g. "timestamp":"2026-11-29T08:00:00.123+0000"
-_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"([^"]+)"')
+_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
+_TIMESTAMP_BYTES = re.compile(_TIMESTAMP.pattern.encode())
 
 
-def event_age(body: bytes) -> float | None:
+def event_age(event: str | bytes) -> float | None:
     """Seconds since the event's Asterisk timestamp; None when it has none."""
-    match = _TIMESTAMP.search(body)
+    match = _TIMESTAMP.search(event) if isinstance(event, str) else _TIMESTAMP_BYTES.search(event)
     if match is None:
         return None
+    stamp = match[1]
     try:
-        stamp = datetime.strptime(match[1].decode(), "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
+        # fromisoformat, not strptime: a hundred times cheaper, and this runs for every event.
+        parsed = datetime.fromisoformat(stamp if isinstance(stamp, str) else stamp.decode())
+    except (ValueError, UnicodeDecodeError):
         return None
-    return max(0.0, time.time() - stamp.timestamp())
+    if parsed.tzinfo is None:
+        return None
+    return max(0.0, time.time() - parsed.timestamp())
 
 
 def event_delivered(app: str, text: str) -> None:
     """An event went out on one of ``app``'s websockets."""
     EVENTS_DELIVERED.labels(app).inc()
-    age = event_age(text.encode())
+    age = event_age(text)
     if age is not None:
         EVENT_DELAY_SECONDS.labels(app).observe(age)
 

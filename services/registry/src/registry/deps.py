@@ -22,7 +22,7 @@ NodeServiceDep = Annotated[NodeService, Depends(from_state("nodes"))]
 DashboardDep = Annotated[DashboardService, Depends(from_state("dashboard"))]
 
 
-def require_admin(
+async def require_admin(
     settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """401 without a bearer token, 403 with one that is not the admin token."""
