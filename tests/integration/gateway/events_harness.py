@@ -94,13 +94,17 @@ class BusPublisher:
 
     def queue_ready(self, app: str) -> bool:
         """The app's queue exists (a gateway declared it), so events published now wait in it."""
+        return self.waiting(app) is not None
+
+    def waiting(self, app: str) -> int | None:
+        """How many messages wait in the app's queue (not counting those out to a consumer);
+        None when it does not exist."""
         with self._lock:
             channel = self._conn.channel()
             try:
-                channel.queue_declare(app_queue_name(app), passive=True)
-                return True
+                return int(channel.queue_declare(app_queue_name(app), passive=True).message_count)
             except Exception:
-                return False
+                return None
             finally:
                 with contextlib.suppress(Exception):
                     channel.close()

@@ -129,6 +129,21 @@ async def _twenty_calls_split_between(
     assert owners == {"one": 10, "other": 10}, owners  # round robin over two
 
 
+async def test_handled_events_are_acknowledged_and_never_handed_out_again(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher
+) -> None:
+    """Acks go in batches (by time or count): a gateway that stops after handling events must
+    still have acknowledged them, or the broker would hand them to the next gateway again."""
+    app, password = events_app()
+    gateway = await start_gateway("g1", hangup_grace_seconds=30)
+    await until(lambda: bus_publisher.queue_ready(app), message="app queue")
+    async with streams(gateway.events_url(app, password)) as (ws,):
+        await bus_publisher.publish(app, "n1", *call_events(app, "n1-3.0", middle=4))
+        await until(lambda: len(ws.events) == 7, message="7 events")
+        gateway.stop()  # the consumer's channel closes: whatever it had not acked is requeued
+    assert bus_publisher.waiting(app) == 0
+
+
 @pytest.mark.parametrize("after", [None, 3, 5], ids=["plain", "after-3", "after-5"])
 async def test_reconnect_within_grace_loses_nothing(
     start_gateway: StartGateway,
