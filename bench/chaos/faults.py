@@ -49,6 +49,11 @@ def why_skipped(fault: Fault, cluster: Cluster) -> str | None:
     return None
 
 
+def faulted_node(fault: Fault, cluster: Cluster) -> str | None:
+    """The node whose Asterisk or agent the fault kills; None for faults of the whole cluster."""
+    return cluster.spec.nodes[0].node_id if fault.name in ("asterisk", "agent") else None
+
+
 def gateway_workers(cluster: Cluster) -> list[int]:
     """The gateway's uvicorn worker processes (children of its supervisor process)."""
     master = cluster.procs.pid("gateway")
@@ -69,7 +74,7 @@ def restart(cluster: Cluster, component: str) -> None:
 
 def injector(fault: Fault, cluster: Cluster, broker: PrivateBroker) -> Callable[[], None]:
     """What injecting ``fault`` does (blocking: run it in a thread)."""
-    node = cluster.spec.nodes[0].node_id
+    node = cluster.spec.nodes[0].node_id  # the node of faulted_node()
 
     def kill_gateway() -> None:
         os.kill(gateway_workers(cluster)[0], signal.SIGKILL)

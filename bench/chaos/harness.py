@@ -121,6 +121,12 @@ class Harness:
             lines = await asyncio.to_thread(sipp_log_lines, Path(workdir))
         return parse_steps(lines, self.node_ports)
 
+    async def edge_log(self) -> list[str]:
+        """Kamailio's log so far (every INVITE's destination: see ``bench.chaos.edge``)."""
+        path = self.cluster.procs.log_path("kamailio")
+        text = await asyncio.to_thread(path.read_text, errors="replace")
+        return text.splitlines()
+
     async def holdings(self) -> orphans.Holdings:
         spec = self.cluster.spec
         async with httpx.AsyncClient(auth=self.node_auth, timeout=10) as client:

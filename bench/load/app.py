@@ -1,8 +1,9 @@
 """The app under load: answers every call (or answers, plays a sound and joins a conference).
 
 The same code runs against the gateway and straight against one node's ARI: only the base URL,
-the credentials and the app name differ. It records what the app sees: its ``answer`` latency and
-each event's delay from Asterisk's timestamp to its arrival here.
+the credentials and the app name differ. It records what the app sees: its ``answer`` latency,
+each event's delay from Asterisk's timestamp to its arrival here, and each time its events
+websocket dropped and was connected again.
 """
 
 import asyncio
@@ -48,6 +49,30 @@ def event_delay_ms(event: dict[str, Any], arrived: float) -> float | None:
     return 1000 * (arrived - born)
 
 
+@dataclass
+class Outage:
+    """The events websocket down: from the moment it dropped until it was connected again
+    (``time.monotonic()``; ``reconnected_at`` None while it is still down)."""
+
+    dropped_at: float
+    reconnected_at: float | None = None
+
+
+def reconnects(outages: list[Outage], since: float) -> dict[str, list[float | None]]:
+    """For each outage that began at or after ``since`` (monotonic), in order: seconds from the drop
+    to connected again (``gap_s``) and from ``since`` to connected again (``after_s``); None for one
+    still down."""
+    later = [o for o in outages if o.dropped_at >= since]
+
+    def seconds(start: float, end: float | None) -> float | None:
+        return None if end is None else round(end - start, 2)
+
+    return {
+        "gap_s": [seconds(o.dropped_at, o.reconnected_at) for o in later],
+        "after_s": [seconds(since, o.reconnected_at) for o in later],
+    }
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the app talks ARI: ``ari_url`` is ``http://host:port/ari``."""
@@ -84,6 +109,7 @@ class LoadApp:
         self.bridge = f"{target.app}-conf"
         self.stats = AppStats()
         self.connected = asyncio.Event()
+        self.outages: list[Outage] = []  # every drop of the events websocket, oldest first
         self._client = httpx.AsyncClient(
             base_url=target.ari_url, auth=target.auth, timeout=30,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
@@ -111,7 +137,7 @@ class LoadApp:
         while True:
             try:
                 async with websockets.connect(self.target.resume_url(self.last_seq), max_size=None) as ws:
-                    self.connected.set()
+                    self._link_up()
                     async for raw in ws:
                         self._on_event(json.loads(raw), time.time())
             except websockets.InvalidStatus as exc:
@@ -123,8 +149,19 @@ class LoadApp:
                     self.last_seq = None
             except (OSError, websockets.WebSocketException) as exc:
                 log.warning("%s: events websocket: %s; reconnecting", self.target.label, exc)
-            self.connected.clear()
+            self._link_down()
             await asyncio.sleep(0.5)
+
+    def _link_up(self) -> None:
+        if self.outages and self.outages[-1].reconnected_at is None:
+            self.outages[-1].reconnected_at = time.monotonic()
+        self.connected.set()
+
+    def _link_down(self) -> None:
+        """The websocket closed (or a connect attempt failed): an outage starts if it was up."""
+        if self.connected.is_set():
+            self.outages.append(Outage(time.monotonic()))
+        self.connected.clear()
 
     def _on_event(self, event: dict[str, Any], arrived: float) -> None:
         seq = event.get("ariscale_seq")

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from bench.load import cpu
-from bench.load.app import event_delay_ms
+from bench.load.app import Outage, event_delay_ms, reconnects
 from bench.load.sipp_run import read_results
 from bench.stats import latency_ms, percentile
 
@@ -58,3 +58,9 @@ def test_event_delay_is_measured_from_asterisk_s_timestamp() -> None:
     assert abs((event_delay_ms(event, arrived) or 0) - 5.5) < 0.01
     assert event_delay_ms({"type": "x"}, arrived) is None
     assert event_delay_ms({"timestamp": "yesterday"}, arrived) is None
+
+
+def test_reconnects_after_a_moment_give_each_outage_s_gap_and_when_it_ended() -> None:
+    outages = [Outage(5.0, 5.6), Outage(10.2, 10.7), Outage(20.0)]
+    assert reconnects(outages, since=10.0) == {"gap_s": [0.5, None], "after_s": [0.7, None]}
+    assert reconnects(outages, since=30.0) == {"gap_s": [], "after_s": []}
