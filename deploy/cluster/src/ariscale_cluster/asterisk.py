@@ -12,6 +12,7 @@ from ariscale_common.dialplan import (
     INBOUND_CONTEXT,
     LINK_APP,
     LINK_EXTEN_PREFIX,
+    ROUTED_VARIABLE,
 )
 
 # Loaded explicitly (autoload=no): a node starts in about a second and loads nothing surprising.
@@ -122,7 +123,10 @@ exten => _[l][i][n][k]-.,1,Stasis({LINK_APP},${{EXTEN:{len(LINK_EXTEN_PREFIX)}}}
 ; Unknown numbers are refused at once with cause 1, which PJSIP answers as 404 Not Found.
 ; A known number whose app this node cannot reach now (its agent is down, so Stasis fails) is
 ; refused with cause 34, which PJSIP answers as 503: the SIP edge then tries another node.
-exten => _[0-9*#+]!,1,GotoIf($["${{APP_${{EXTEN}}}}" = ""]?unknown)
+; So is every number until the agent has routed this Asterisk ({ROUTED_VARIABLE}): just after a
+; restart the globals are gone, and a 404 then would turn away calls another node can take.
+exten => _[0-9*#+]!,1,GotoIf($["${{{ROUTED_VARIABLE}}}" = ""]?refuse)
+ same => n,GotoIf($["${{APP_${{EXTEN}}}}" = ""]?unknown)
  same => n,Stasis(${{APP_${{EXTEN}}}})
  same => n,GotoIf($["${{STASISSTATUS}}" = "FAILED"]?refuse)
  same => n,Hangup()

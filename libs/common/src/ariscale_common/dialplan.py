@@ -2,6 +2,9 @@
 
 * A dialed number reaches ``Stasis(<app>)`` through a global variable ``APP_<number>`` that the
   node agent sets over ARI; the dialplan is never reloaded when apps change.
+* ``ARISCALE_ROUTED`` (:data:`ROUTED_VARIABLE`) is set by the agent once the node's numbers are
+  routed. Globals vanish when Asterisk restarts: until the agent is back and has routed them, the
+  node refuses every number with 503 (the SIP edge tries another node), not 404 (the caller gives up).
 * ``link-<bridge id>`` is the extension one node dials on another to carry a bridge across
   nodes; the leg enters the internal ``LINK_APP`` with the bridge id as its argument.
 """
@@ -15,6 +18,7 @@ LEG_CHANNEL_PREFIX = "ariscale-leg-"
 RESERVED_PREFIX = "ariscale-"
 INBOUND_CONTEXT = "ariscale-inbound"
 CLUSTER_ENDPOINT = "cluster"
+ROUTED_VARIABLE = "ARISCALE_ROUTED"
 
 
 def app_variable(extension: str) -> str:
