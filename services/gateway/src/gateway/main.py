@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from starlette.middleware import Middleware
 
 from ariscale_common import Health, configure_logging
 from ariscale_common.ari import AriError
@@ -24,6 +25,7 @@ from ariscale_common.keyspace import Keyspace
 from ariscale_common.service_app import create_service_app
 from gateway import metrics
 from gateway.api import ari, docs, events
+from gateway.api.fast_path import AriFastPath
 from gateway.auth import Authenticator
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.bridging.first_members import FirstMemberPlacement, PlacementStore
@@ -108,7 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router())
     app.include_router(events.router)
     app.include_router(docs.router)
-    app.include_router(ari.build_router())
+    app.include_router(ari.build_router())  # the operations' OpenAPI, and what the fast path passes on
+    # Innermost (add_middleware puts each new one outside): request ids, metrics, limits apply.
+    app.user_middleware.append(Middleware(AriFastPath))
     return app
 
 

@@ -5,12 +5,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.api.fast_path import PREFIX, ari_call, as_response
 from gateway.deps import AriGatewayDep, CurrentApp
-from gateway.routing.messages import AriCall
 from gateway.routing.plans import Policy, plan_for
 from gateway.routing.spec import Operation, operations, static_segments_first
 
-PREFIX = "/ari"
 _SWAGGER_TYPES = {"int": "integer", "long": "integer", "double": "number", "boolean": "boolean"}
 
 
@@ -38,21 +37,13 @@ def _endpoint(op: Operation) -> Callable[..., Awaitable[Response]]:
     plan = plan_for(op)
 
     async def endpoint(request: Request, app: CurrentApp, gateway: AriGatewayDep) -> Response:
+        # Served by gateway.api.fast_path; this route is its OpenAPI entry and its fallback.
+        path_params = {k: str(v) for k, v in request.path_params.items()}
         body = await request.body()
-        call = AriCall(
-            op=op,
-            plan=plan,
-            app=app,
-            path=request.url.path.removeprefix(PREFIX),
-            path_params={k: str(v) for k, v in request.path_params.items()},
-            query=[(k, v) for k, v in request.query_params.multi_items() if k != "api_key"],
-            body=body or None,
-            content_type=request.headers.get("content-type", "application/json"),
+        call = ari_call(
+            request.scope, op, plan, app, path_params, body, request.query_params, request.headers
         )
-        answer = await gateway.handle(call)
-        # No content, no content type (Asterisk's 204s have none).
-        media_type = (answer.content_type or None) if answer.content else None
-        return Response(answer.content, status_code=answer.status, media_type=media_type)
+        return as_response(await gateway.handle(call))
 
     return endpoint
 
