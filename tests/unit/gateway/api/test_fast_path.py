@@ -1,4 +1,6 @@
-from gateway.api.fast_path import OperationTable
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.api.fast_path import AriFastPath, OperationTable
 from gateway.routing.plans import Policy, plan_for
 from gateway.routing.spec import operations
 
@@ -38,3 +40,22 @@ def test_what_no_operation_names_is_left_to_the_routes() -> None:
         ("GET", "channels"),
     ]:
         assert table.find(method, path) is None, (method, path)
+
+
+async def test_the_lifespan_websockets_and_other_paths_pass_through() -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["type"])
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        raise AssertionError(f"the fast path answered {message}")
+
+    fast = AriFastPath(inner)
+    await fast({"type": "lifespan"}, receive, send)
+    await fast({"type": "websocket", "path": "/ari/events"}, receive, send)
+    await fast({"type": "http", "path": "/health", "method": "GET"}, receive, send)
+    assert seen == ["lifespan", "websocket", "http"]
