@@ -4,7 +4,10 @@ Credentials are the ones the registry issued; their scrypt hashes reach us throu
 scrypt is slow on purpose, so a successful check is remembered (keyed by a SHA-256 of the
 password, never the password) for as long as the app's stored hash stays the same. An unknown app
 costs the same scrypt check (against a dummy hash), so timing does not tell which names exist;
-repeated failures are refused for a while (:mod:`gateway.login_limits`).
+repeated failures are refused for a while (:mod:`gateway.login_limits`). Before refusing, the
+apps are read from Consul again (any failure does it, so timing still tells nothing): an app
+created or given a new password a moment ago may not be in this process's last snapshot yet,
+though another gateway process already let it in.
 """
 
 import asyncio
@@ -12,6 +15,7 @@ import base64
 import binascii
 import hashlib
 
+from ariscale_common.discovery import AppRecord
 from ariscale_common.errors import Forbidden, Unauthorized
 from ariscale_common.passwords import generate_password, hash_password, verify_password
 from gateway.consul_watch import ConsulWatch
@@ -47,15 +51,19 @@ class Authenticator:
             raise Unauthorized("authentication required: HTTP basic or api_key=app:password")
         user, password = credentials
         record = self._watch.snapshot.apps.get(user)
-        stored = record.password_hash if record is not None and record.password_hash else None
+        stored = _hash_of(record)
         digest = hashlib.sha256(password.encode()).hexdigest()
         if stored is None or self._verified.get((user, digest)) != stored:
             generation = hashlib.sha256((stored or "").encode()).hexdigest()[:16]
             self._limiter.begin(client, user, generation)
             valid = False
             try:
-                valid = await asyncio.to_thread(verify_password, password, stored or self._dummy_hash)
-                valid = valid and stored is not None
+                valid = await self._verify(password, stored)
+                if not valid:
+                    record = (await self._watch.fresh()).apps.get(user)
+                    if _hash_of(record) not in (None, stored):
+                        stored = _hash_of(record)
+                        valid = await self._verify(password, stored)
             finally:
                 self._limiter.end(client, user, generation, failed=not valid)
             if not valid or stored is None:
@@ -65,3 +73,11 @@ class Authenticator:
         if not record.enabled:
             raise Forbidden(f"application {user!r} is disabled")
         return user
+
+    async def _verify(self, password: str, stored: str | None) -> bool:
+        valid = await asyncio.to_thread(verify_password, password, stored or self._dummy_hash)
+        return valid and stored is not None
+
+
+def _hash_of(record: AppRecord | None) -> str | None:
+    return record.password_hash if record is not None and record.password_hash else None

@@ -29,6 +29,7 @@ from gateway.nodes import Node
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 10.0
+FRESH_GAP_S = 0.1  # fresh() reads Consul at most this often, however many ask
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class ConsulWatch:
         self._delay = interval
         self._task = Periodic("consul-watch", self._refresh_with_backoff, interval, first_delay=interval)
         self._changed = asyncio.Event()
+        self._reading: asyncio.Future[Snapshot] | None = None  # fresh()'s last read
+        self._reading_started = 0.0  # loop time
 
     async def start(self) -> None:
         self._health.set("consul", LinkState.CONNECTING)
@@ -66,6 +69,27 @@ class ConsulWatch:
         self.snapshot = await asyncio.to_thread(self._read)
         self._health.set("consul", LinkState.UP)
         return self.snapshot
+
+    async def fresh(self) -> Snapshot:
+        """A snapshot read after this call began: one read for all who ask meanwhile, at most one
+        every ``FRESH_GAP_S``; the last snapshot when Consul cannot be read."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        if self._reading is not None and not self._reading.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._reading)  # started before we asked: not enough
+        if self._reading is None or self._reading_started < asked:
+            gap = self._reading_started + FRESH_GAP_S - loop.time()
+            if gap > 0:
+                await asyncio.sleep(gap)
+            if self._reading is None or self._reading_started < asked:  # nobody started one meanwhile
+                self._reading_started = loop.time()
+                self._reading = asyncio.ensure_future(self.refresh())
+        try:
+            return await asyncio.shield(self._reading)
+        except Exception as exc:  # Consul down: the background loop reports it
+            log.debug("fresh read of Consul failed: %r", exc)
+            return self.snapshot
 
     def _read(self) -> Snapshot:
         _, entries = self._client.health.service(NODE_SERVICE)
