@@ -36,6 +36,9 @@ class NodeMeta(BaseModel):
     ari_url: str
     sip_address: str
     asterisk_version: str = ""
+    # Asterisk's own start time (ARI /asterisk/info): a new one means Asterisk restarted and every
+    # channel it had is gone, even if the node never looked dead in between.
+    asterisk_started: str = ""
 
 
 def apps_prefix(kv_prefix: str) -> str:

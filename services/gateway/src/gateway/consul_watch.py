@@ -105,6 +105,7 @@ class ConsulWatch:
                 node_id=service["ID"],
                 ari_url=meta.get("ari_url", ""),
                 sip_address=meta.get("sip_address", ""),
+                started=meta.get("asterisk_started", ""),
                 healthy=passing,
                 drained=service["ID"] in drained_ids,
             )

@@ -99,8 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.authenticator = Authenticator(core.watch)
             app.state.instances = await _start_event_pipeline(core, stack)
             metrics.install(app, core.linker, app.state.instances)
-            await _start_failover(core, stack)
-            await _start_ownership_audit(core, stack)
+            audit = await _start_ownership_audit(core, stack)
+            await _start_failover(core, stack, audit)
             yield
 
     app = create_service_app("ariscale gateway", "ARI for the whole cluster.", lifespan)
@@ -220,14 +220,15 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
     return instances
 
 
-async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> None:
+async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> OwnershipAudit:
     interval = core.settings.ownership_audit_seconds
     audit = OwnershipAudit(core.ownership, core.nodes, core.standin, interval)
     audit.task.start()
     stack.push_async_callback(audit.task.stop)
+    return audit
 
 
-async def _start_failover(core: Core, stack: AsyncExitStack) -> None:
+async def _start_failover(core: Core, stack: AsyncExitStack, audit: OwnershipAudit) -> None:
     failover = NodeFailover(
         core.watch,
         core.nodes,
@@ -236,6 +237,7 @@ async def _start_failover(core: Core, stack: AsyncExitStack) -> None:
         core.linker,
         core.members,
         core.standin,
+        on_restart=audit.restarted,
     )
     failover.start()
     stack.push_async_callback(failover.stop)

@@ -18,6 +18,7 @@ class Node:
     sip_address: str
     healthy: bool
     drained: bool
+    started: str = ""  # Asterisk's start time, as its agent last reported it
 
 
 class NodeClients:

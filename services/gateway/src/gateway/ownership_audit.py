@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from ariscale_common.ari import AriError
 from ariscale_common.background import Periodic
@@ -62,14 +63,28 @@ class OwnershipAudit:
         for suspects in found:
             await self.end_unheard(suspects)
 
-    async def suspects(self, node: Node) -> Suspects:
-        """The node's channels recorded long enough ago that the node no longer lists."""
+    async def restarted(self, node: Node) -> int:
+        """``node``'s Asterisk restarted (a new start time): the channels recorded before that
+        start which it does not list are gone with the old process; ended now, not at the next pass."""
+        since = _epoch(node.started)
+        if since is None:
+            return 0
+        suspects = await self.suspects(node, since)
+        if not suspects.channels:
+            return 0
+        await asyncio.sleep(CONFIRM_S)
+        return await self.end_unheard(suspects)
+
+    async def suspects(self, node: Node, recorded_before: float | None = None) -> Suspects:
+        """The node's channels recorded long enough ago (or before ``recorded_before``, epoch s)
+        that the node no longer lists."""
         asked_at = time.time()
         try:
             live = {str(c["id"]) for c in await self.nodes.client(node).get("/channels")}
         except (AriError, KeyError, TypeError):
             return Suspects(node.node_id, [])  # a node that cannot answer now is the failover detector's
-        recorded = await self.ownership.channels_recorded_before(node.node_id, asked_at - SETTLE_S)
+        before = asked_at - SETTLE_S if recorded_before is None else recorded_before
+        recorded = await self.ownership.channels_recorded_before(node.node_id, before)
         return Suspects(node.node_id, [channel for channel in recorded if channel not in live])
 
     async def end_unheard(self, suspects: Suspects) -> int:
@@ -94,3 +109,12 @@ class OwnershipAudit:
     async def _record_again(self, owners: dict[str, Owner]) -> None:
         for channel_id, owner in owners.items():
             await self.ownership.set(Kind.CHANNEL, channel_id, owner)
+
+
+def _epoch(ari_time: str) -> float | None:
+    """Seconds since the epoch of an ARI time (``2026-11-29T15:00:00.123+0000``); None if unreadable."""
+    try:
+        parsed = datetime.fromisoformat(ari_time)
+    except ValueError:
+        return None
+    return parsed.timestamp() if parsed.tzinfo is not None else None

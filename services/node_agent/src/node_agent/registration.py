@@ -30,6 +30,7 @@ class NodeRegistration:
         self._heartbeat_s = settings.timing.heartbeat_s
         self._registered: NodeMeta | None = None
         self._version = ""
+        self._started = ""
 
     async def run(self) -> None:
         while True:
@@ -40,13 +41,18 @@ class NodeRegistration:
         """Probe ARI once and tell Consul."""
         try:
             info = await self._ari.get("/asterisk/info")
-            self._version = str(info.get("system", {}).get("version", "")) if isinstance(info, dict) else ""
+            self._version, self._started = _version_and_start(info)
             ari_error = None
             self._health.set("ari", LinkState.UP)
         except AriError as exc:
             ari_error = exc.message
             self._health.set("ari", LinkState.DOWN, ari_error)
-        meta = NodeMeta(ari_url=self._ari_url, sip_address=self._sip_address, asterisk_version=self._version)
+        meta = NodeMeta(
+            ari_url=self._ari_url,
+            sip_address=self._sip_address,
+            asterisk_version=self._version,
+            asterisk_started=self._started,
+        )
         try:
             if self._registered != meta:
                 await self._consul.register_node(meta, self._ttl_s)
@@ -68,3 +74,11 @@ class NodeRegistration:
             log.info("%s: deregistered from Consul", self._node_id)
         except ConsulUnavailable as exc:
             log.warning("%s: could not deregister from Consul: %s", self._node_id, exc)
+
+
+def _version_and_start(info: object) -> tuple[str, str]:
+    """Asterisk's version and start time from ``/asterisk/info``."""
+    if not isinstance(info, dict):
+        return "", ""
+    system, status = info.get("system") or {}, info.get("status") or {}
+    return str(system.get("version", "")), str(status.get("startup_time", ""))

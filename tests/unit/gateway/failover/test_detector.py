@@ -1,11 +1,26 @@
+from dataclasses import replace
+
 from gateway.bridging.legs import Link
-from gateway.failover.detector import dead_nodes, split_links
+from gateway.failover.detector import dead_nodes, restarted_nodes, split_links
 from gateway.failover.rehoming import choose_home
 from gateway.nodes import Node
 
 
 def node(node_id: str, healthy: bool = True) -> Node:
     return Node(node_id, f"http://{node_id}/ari", f"{node_id}:5060", healthy=healthy, drained=False)
+
+
+def test_a_node_whose_asterisk_reports_another_start_time_restarted() -> None:
+    started = replace(node("n1"), started="2026-11-29T15:00:00.000+0000")
+    again = replace(started, started="2026-11-29T15:20:00.000+0000")
+    assert restarted_nodes({"n1": started}, {"n1": again}) == [again]
+    assert restarted_nodes({"n1": started}, {"n1": started}) == []
+    # Not known before, or its agent does not say: nothing to compare.
+    assert restarted_nodes({}, {"n1": again}) == []
+    assert restarted_nodes({"n1": node("n1")}, {"n1": again}) == []
+    assert restarted_nodes({"n1": started}, {"n1": node("n1")}) == []
+    # A dead node is the failover's business, not a restart.
+    assert restarted_nodes({"n1": started}, {"n1": replace(again, healthy=False)}) == []
 
 
 def link(bridge_id: str, home: str, remote: str) -> Link:

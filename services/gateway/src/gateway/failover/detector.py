@@ -9,6 +9,11 @@ critical, or gone from the catalog, is an *incident*; one gateway handles it:
 Before acting, the gateway asks the node's ARI itself: a node whose Asterisk still answers
 (its agent died, say) keeps its calls, and nothing is done.
 
+A node whose Asterisk *restarted* (a new start time, reported by its agent in Consul, or
+answered by the probe) may never have looked dead: its old process's channels are gone all the
+same. The ownership audit ends them for their apps at once (``on_restart``) instead of at its
+next pass; every gateway sees the restart, and the audit forgets each channel once.
+
 Recovery of dead node D (:meth:`NodeFailover.recover`), in this order:
 
 1. bridges homed on D move to a surviving member node (:mod:`gateway.failover.rehoming`), or, with no
@@ -26,6 +31,8 @@ Every step is idempotent: an incident taken over after a gateway died mid-way is
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from ariscale_common.ari import AriError
 from ariscale_common.background import Periodic
@@ -53,6 +60,18 @@ def dead_nodes(known: dict[str, Node], current: dict[str, Node]) -> list[Node]:
     return sorted(gone + critical, key=lambda n: n.node_id)
 
 
+def restarted_nodes(known: dict[str, Node], current: dict[str, Node]) -> list[Node]:
+    """Healthy nodes whose Asterisk reports another start time than the one seen before."""
+    return sorted(
+        (
+            node
+            for node_id, node in current.items()
+            if node.healthy and node.started and known.get(node_id, node).started not in ("", node.started)
+        ),
+        key=lambda n: n.node_id,
+    )
+
+
 def split_links(links: list[Link], dead: str) -> tuple[dict[str, list[Link]], list[Link]]:
     """Links of bridges homed on ``dead`` (by bridge), and links carrying members to ``dead``."""
     homed: dict[str, list[Link]] = {}
@@ -72,6 +91,7 @@ class NodeFailover:
         linker: Linker,
         members: BridgeMembers,
         notifier: StandInNotifier,
+        on_restart: Callable[[Node], Awaitable[object]] | None = None,
         interval: float = 0.5,
     ) -> None:
         self._watch = watch
@@ -83,6 +103,8 @@ class NodeFailover:
         self._notifier = notifier
         self._rehoming = Rehoming(linker, nodes, ownership, members)
         self._known: dict[str, Node] = {}
+        self._on_restart = on_restart
+        self._restarts: set[asyncio.Task[None]] = set()
         # Redis or a node misbehaving fails one check: it is logged, and the next check looks again.
         self._task = Periodic("node-failover", self.check, interval, first_delay=interval)
 
@@ -96,6 +118,8 @@ class NodeFailover:
         current = self._watch.snapshot.nodes
         for node in dead_nodes(self._known, current):
             await self._on_dead(node)
+        for node in restarted_nodes(self._known, current):
+            self._restarted(node)
         for node in current.values():
             if node.healthy:
                 await self._incidents.close(node.node_id)
@@ -104,7 +128,13 @@ class NodeFailover:
     async def _on_dead(self, node: Node) -> None:
         if not await self._incidents.take(node.node_id):
             return  # handled, or being handled, by a gateway (maybe this one)
-        if await self._answers(node):
+        started = await self._probe(node)
+        known = self._known.get(node.node_id, node).started
+        if started is not None and known and started and started != known:
+            self._restarted(replace(node, started=started))
+            await self._incidents.done(node.node_id)
+            return
+        if started is not None:
             log.warning("node %s is critical in Consul but its ARI answers: its calls are kept", node.node_id)
             await self._incidents.later(node.node_id)
             return
@@ -117,12 +147,32 @@ class NodeFailover:
             return
         await self._incidents.done(node.node_id)
 
-    async def _answers(self, node: Node) -> bool:
+    async def _probe(self, node: Node) -> str | None:
+        """Asterisk's start time if the node's ARI answers ("" if it does not say); None if not."""
         try:
-            await asyncio.wait_for(self._nodes.client(node).get("/asterisk/info"), PROBE_TIMEOUT_S)
+            info = await asyncio.wait_for(self._nodes.client(node).get("/asterisk/info"), PROBE_TIMEOUT_S)
         except (AriError, TimeoutError):
-            return False
-        return True
+            return None
+        status = info.get("status") if isinstance(info, dict) else None
+        return str(status.get("startup_time", "")) if isinstance(status, dict) else ""
+
+    def _restarted(self, node: Node) -> None:
+        """Hand the restarted node to ``on_restart`` in the background (it waits to confirm)."""
+        log.warning("node %s: Asterisk restarted (started %s): its earlier channels are gone",
+                    node.node_id, node.started)  # fmt: skip
+        self._known[node.node_id] = node
+        if self._on_restart is None:
+            return
+        task = asyncio.create_task(self._guarded_restart(node))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _guarded_restart(self, node: Node) -> None:
+        assert self._on_restart is not None
+        try:
+            await self._on_restart(node)
+        except Exception:  # the audit's next pass finds them anyway
+            log.exception("ending the channels of restarted node %s failed", node.node_id)
 
     async def recover(self, dead: str) -> None:
         log.warning("node %s died: recovering its bridges and members", dead)
