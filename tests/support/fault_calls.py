@@ -93,7 +93,10 @@ class FaultCalls:
         )  # fmt: skip
         numbers = self.app.numbers()
         assert numbers == list(range(1, len(numbers) + 1)), numbers
-        assert len(self._started()) == self.placed
+        started = self._started()
+        assert len(started) == self.placed, (
+            f"{len(started)} calls entered Stasis for {self.placed} placed: {started}"
+        )
 
     def _started(self) -> list[str]:
         return [e["channel"]["id"] for e in self.app.of_type("StasisStart")]
