@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kombu.connection import Connection
@@ -28,6 +28,7 @@ class BusEvent:
     routing_key: str
     headers: dict[str, Any]
     raw: bytes
+    properties: dict[str, Any] = field(default_factory=dict)  # AMQP's: content type, delivery mode…
 
     @property
     def event(self) -> dict[str, Any]:
@@ -68,7 +69,12 @@ class BusTap:
     def _record(self, body: Any, message: Message) -> None:
         with self._lock:
             key = message.delivery_info["routing_key"]
-            self.messages.append(BusEvent(key, dict(message.headers), message.body))
+            properties = {
+                **message.properties,
+                "content_type": message.content_type,
+                "content_encoding": message.content_encoding,
+            }
+            self.messages.append(BusEvent(key, dict(message.headers), message.body, properties))
         message.ack()
 
     def _run(self) -> None:

@@ -27,6 +27,15 @@ def test_events_in_batches_are_all_published_once_and_in_order(events_amqp_url: 
         publisher.stop(flush_timeout=2)
         received = [event.event["n"] for event in tap.events()]
     assert received == list(range(EVENTS))
+    first = tap.events()[0]  # the bus contract (ariscale_common.bus), as the gateway reads it
+    assert first.routing_key == "stasis.app.conf.n9.ChannelVarset"
+    assert {k: first.headers[k] for k in ("node_id", "app", "event_type", "seq")} == {
+        "node_id": "n9", "app": "conf", "event_type": "ChannelVarset", "seq": 1,
+    }  # fmt: skip
+    assert first.properties["content_type"] == "application/json"
+    assert first.properties["content_encoding"] == "utf-8"
+    assert first.properties["delivery_mode"] == 2  # persistent
+    assert first.properties["message_id"] == f"n9.{publisher.agent_run}.1"
     assert publisher.published == EVENTS
     assert len(buffer) == 0  # confirmed, so removed
     assert LinkState.UP in states
