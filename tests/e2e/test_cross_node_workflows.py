@@ -123,8 +123,10 @@ async def test_a_whispering_snoop_joins_a_bridge_on_another_node(
     assert node_of(snoop_id) == node_of(agent["id"])
     await add_channels(gw, room, snoop_id)
     assert await bridge_members(gw, room) == sorted([supervisor["id"], snoop_id])
-    assert (await gw.delete(f"/channels/{snoop_id}")).status_code == 204
-    assert (await gw.delete(f"/bridges/{room}")).status_code == 204
+    hung_up = await gw.delete(f"/channels/{snoop_id}")
+    assert hung_up.status_code == 204, hung_up.text
+    destroyed = await gw.delete(f"/bridges/{room}")
+    assert destroyed.status_code == 204, destroyed.text
 
 
 async def node_devices(nodes: dict[str, httpx.AsyncClient], app: str) -> list[list[str]]:

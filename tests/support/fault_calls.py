@@ -94,7 +94,10 @@ class FaultCalls:
         numbers = self.app.numbers()
         assert numbers == list(range(1, len(numbers) + 1)), numbers
         started = self._started()
-        assert len(started) == self.placed, (
+        assert len(set(started)) == len(started), f"a StasisStart came twice: {started}"
+        # More channels than calls is SIP, not the event path: on a loaded machine a node can take
+        # an INVITE after the edge's 2 s timer sent it to another node (then CANCELs it there).
+        assert len(started) >= self.placed, (
             f"{len(started)} calls entered Stasis for {self.placed} placed: {started}"
         )
 

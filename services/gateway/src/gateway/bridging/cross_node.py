@@ -5,6 +5,7 @@ else on a bridge (play, record, moh) runs on the home node and reaches remote me
 the legs' audio, so it needs nothing here.
 """
 
+import logging
 from typing import Any
 
 from ariscale_common.ari import AriError
@@ -14,6 +15,8 @@ from gateway.bridging.view import MEMBERSHIP_EVENTS, app_view, is_leg
 from gateway.locate import Locator
 from gateway.nodes import Node, NodeClients
 from gateway.ownership import Kind, OwnershipStore
+
+log = logging.getLogger(__name__)
 
 
 class CrossNodeBridges:
@@ -85,9 +88,14 @@ class CrossNodeBridges:
         if await self._linker.links(bridge_id):
             # One Asterisk tells an app of a bridge's end while a channel of the app is in it (the
             # channel's entry subscribes the app); members behind a link entered it on another node.
-            await self._nodes.client(home).post(
-                f"/applications/{app}/subscription", params={"eventSource": f"bridge:{bridge_id}"}
-            )
+            try:
+                await self._nodes.client(home).post(
+                    f"/applications/{app}/subscription", params={"eventSource": f"bridge:{bridge_id}"}
+                )
+            except AriError as exc:
+                if exc.status not in (404, 422):  # the app or the bridge is gone already: go on
+                    raise
+                log.info("bridge %s: no subscription for app %s before its end: %s", bridge_id, app, exc)
         await self._linker.unlink_all(bridge_id)
 
     async def linked(self, bridge_id: str) -> bool:

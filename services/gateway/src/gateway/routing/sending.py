@@ -52,11 +52,15 @@ class Sender:
         return AriAnswer.of(response)
 
     async def send_or_forget(self, node: Node, call: AriCall, kind: Kind, resource_id: str) -> AriAnswer:
-        """Send to the resource's owner; an owner that does not answer, or a 404 on the resource
-        itself, means the resource is gone."""
+        """Send to the resource's owner; an owner that is dead (not only unreachable for a moment),
+        or a 404 on the resource itself, means the resource is gone."""
         try:
             answer = await self.send(node, call)
         except AriError:
+            if self.live_node(node.node_id) is not None:
+                # A healthy node whose connection failed once (reset, refused while it restarts):
+                # the resource may well live, and forgetting it would be for good. 503, retry.
+                raise
             await self.gone(kind, resource_id, call.app, node.node_id)
         if answer.status == 404 and _reads_the_resource_itself(call):
             await self.ownership.release(kind, resource_id)
