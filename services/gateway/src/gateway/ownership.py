@@ -15,6 +15,9 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
+from ariscale_common.keyspace import Keyspace
 from gateway.redis_store import RedisStore
 
 # How long a resource forgotten with its dead node stays forgotten against that node's events
@@ -114,6 +117,16 @@ return redis.call('DEL', KEYS[1])
 class OwnershipStore(RedisStore):
     """Async access to ownership entries under ``<prefix>own:<kind>:<id>``."""
 
+    def __init__(self, redis: Redis, keys: Keyspace) -> None:
+        super().__init__(redis, keys)
+        # EVALSHA: the scripts are sent once, not with each of the two a call costs.
+        self._unlock = redis.register_script(_UNLOCK)
+        self._set_unless_ended = redis.register_script(_SET_UNLESS_ENDED)
+        self._set_unless_forgotten = redis.register_script(_SET_UNLESS_FORGOTTEN)
+        self._release_script = redis.register_script(_RELEASE)
+        self._forget_stale = redis.register_script(_FORGET_STALE)
+        self._release_on_node = redis.register_script(_RELEASE_ON_NODE)
+
     def _key(self, kind: Kind, resource_id: str) -> str:
         return self._keys.owner(kind.value, resource_id)
 
@@ -151,14 +164,14 @@ class OwnershipStore(RedisStore):
         try:
             yield
         finally:
-            await self._redis.eval(_UNLOCK, 1, key, token)
+            await self._unlock(keys=[key], args=[token])
 
     async def record_created(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
         """Record a resource its node just created; False if its end event came first (see :meth:`end`)."""
         keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
         keys.append(self._keys.node_channels(owner.node))
         args: list[str | float] = [owner.encode(), time.time(), kind.value, resource_id]
-        return bool(await self._redis.eval(_SET_UNLESS_ENDED, 3, *keys, *args))
+        return bool(await self._set_unless_ended(keys=keys, args=args))
 
     async def claim(self, kind: Kind, resource_id: str, owner: Owner) -> Owner:
         """Record ``owner`` unless someone already did; return whoever owns it now."""
@@ -180,7 +193,7 @@ class OwnershipStore(RedisStore):
         keys = [self._key(kind, resource_id), self._keys.forgotten(kind.value, resource_id)]
         keys.append(self._keys.node_channels(owner.node))
         args: list[str | float] = [owner.encode(), owner.node, time.time(), kind.value, resource_id]
-        return bool(await self._redis.eval(_SET_UNLESS_FORGOTTEN, 3, *keys, *args))
+        return bool(await self._set_unless_forgotten(keys=keys, args=args))
 
     async def release(self, kind: Kind, resource_id: str) -> None:
         """Forget the entry (the resource may live on, e.g. a channel gone back to the dialplan)."""
@@ -197,7 +210,7 @@ class OwnershipStore(RedisStore):
     async def _release(self, kind: Kind, resource_id: str, tombstone_ttl: str, app: str = "") -> None:
         keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
         args = [resource_id, kind.value, self._keys.node_channels(""), tombstone_ttl, app]
-        await self._redis.eval(_RELEASE, 2, *keys, *args)
+        await self._release_script(keys=keys, args=args)
 
     async def channel_counts(self, nodes: Sequence[str]) -> list[int]:
         """How many channels each of ``nodes`` owns, from the index (one round trip for all)."""
@@ -223,7 +236,9 @@ class OwnershipStore(RedisStore):
         index = self._keys.node_channels(node)
         async with self._redis.pipeline(transaction=False) as pipe:
             for channel_id in channel_ids:
-                pipe.eval(_FORGET_STALE, 2, self._key(Kind.CHANNEL, channel_id), index, node, channel_id)
+                await self._forget_stale(
+                    keys=[self._key(Kind.CHANNEL, channel_id), index], args=[node, channel_id], client=pipe
+                )
             raws = await pipe.execute()
         return {c: Owner.decode(raw) for c, raw in zip(channel_ids, raws, strict=True) if raw}
 
@@ -238,7 +253,7 @@ class OwnershipStore(RedisStore):
 
     async def release_on(self, kind: Kind, resource_id: str, node: str) -> None:
         """Forget the entry only if it still names ``node`` (a bridge moved away keeps its new one)."""
-        await self._redis.eval(_RELEASE_ON_NODE, 1, self._key(kind, resource_id), node)
+        await self._release_on_node(keys=[self._key(kind, resource_id)], args=[node])
 
     async def of_node(self, kind: Kind, node: str) -> dict[str, Owner]:
         """Every ``kind`` resource recorded on ``node`` (a scan: for failover only)."""

@@ -7,6 +7,9 @@ Written by :mod:`gateway.events.tracking`, read by :mod:`gateway.events.grace`.
 
 import time
 
+from redis.asyncio import Redis
+
+from ariscale_common.keyspace import Keyspace
 from gateway.redis_store import RedisStore, as_str
 
 # Remove the app from the index only if it still has no calls (a StasisStart may have just come).
@@ -15,6 +18,10 @@ _PRUNE = "if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KE
 
 class CallIndex(RedisStore):
     """Channels in Stasis, per app."""
+
+    def __init__(self, redis: Redis, keys: Keyspace) -> None:
+        super().__init__(redis, keys)
+        self._prune = redis.register_script(_PRUNE)
 
     def _key(self, app: str) -> str:
         return self._keys.calls(app)
@@ -41,4 +48,4 @@ class CallIndex(RedisStore):
         return [as_str(c) for c in await self._redis.zrangebyscore(self._key(app), "-inf", upper)]
 
     async def prune(self, app: str) -> None:
-        await self._redis.eval(_PRUNE, 2, self._key(app), self._apps_key, app)
+        await self._prune(keys=[self._key(app), self._apps_key], args=[app])
