@@ -29,7 +29,7 @@ async def test_wiped_kv_heals_while_running(
     async def restored() -> bool:
         return await kv_get(f"apps/{app_name}") is not None
 
-    await until(restored, timeout=5, message="the periodic re-sync to restore the wiped app")
+    await until(restored, timeout=30, message="the periodic re-sync to restore the wiped app")
 
 
 async def test_kv_lost_by_a_consul_restart_heals_at_once(
@@ -47,7 +47,7 @@ async def test_kv_lost_by_a_consul_restart_heals_at_once(
         async def restored() -> bool:
             return await kv_get(f"apps/{app_name}") is not None and await kv_get("apps/") is not None
 
-        await until(restored, timeout=5, message="the app and the mark back long before the periodic re-sync")
+        await until(restored, timeout=30, message="the app and the mark back long before the periodic re-sync")
 
 
 async def test_restart_resyncs_kv_from_the_database(
@@ -70,4 +70,4 @@ async def test_restart_resyncs_kv_from_the_database(
                 await kv_get(f"apps/{app_name}") == before and await kv_get(f"apps/{app_name}-gone") is None
             )
 
-        await until(resynced, timeout=5, message="KV re-synced from the database at start-up")
+        await until(resynced, timeout=30, message="KV re-synced from the database at start-up")
