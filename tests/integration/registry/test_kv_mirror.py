@@ -47,7 +47,7 @@ async def test_kv_lost_by_a_consul_restart_heals_at_once(
         async def restored() -> bool:
             return await kv_get(f"apps/{app_name}") is not None and await kv_get("apps/") is not None
 
-        await until(restored, timeout=30, message="the app and the mark back long before the periodic re-sync")
+        await until(restored, timeout=30, message="the app and the mark back before the periodic re-sync")
 
 
 async def test_restart_resyncs_kv_from_the_database(

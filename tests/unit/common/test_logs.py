@@ -31,6 +31,9 @@ def test_secrets_never_reach_a_line() -> None:
         ("Authorization: Bearer tok-123456", "tok-123456"),
         ('{"password": "hunter2", "name": "x"}', "hunter2"),
         ("admin_token=ariscale-admin", "ariscale-admin"),
+        ("PASSWORD=Hunter2 in upper case", "Hunter2"),  # the quick check before the patterns
+        ("AUTHORIZATION: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("redis://:Pa55@10.0.0.1:6379/0", "Pa55"),
     ):
         assert secret not in redact(text), text
     assert "conf" in redact("app=conf channel=n1-1.2")
