@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 
 async def until(
     check: Callable[[], bool | Awaitable[bool]],
-    timeout: float = 10.0,
+    timeout: float = 30.0,
     interval: float = 0.1,
-    message: str = "condition",
+    message: str | Callable[[], str] = "condition",
 ) -> None:
-    """Return as soon as ``check()`` is truthy; AssertionError naming ``message`` after ``timeout``."""
+    """Return as soon as ``check()`` is truthy; AssertionError naming ``message`` after ``timeout``
+    (a callable message is asked at that moment, so it can tell how far things got). The default
+    deadline is generous: a wait ends as soon as its condition holds, and a loaded 2-core CI machine
+    has been seen to take more than 10 s for what takes 1 s alone."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -20,5 +23,6 @@ async def until(
         if result:
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {message}")
+            said = message() if callable(message) else message
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {said}")
         await asyncio.sleep(interval)

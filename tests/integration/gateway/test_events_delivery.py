@@ -226,7 +226,11 @@ async def test_connections_close_when_redis_lost_the_app_s_numbering(
     assert json.loads(refused.value.response.body)["error"] == "sequence-unknown"
     async with streams(second.events_url(app, password)) as (fresh,):
         total = sum(len(c) for c in calls)
-        await until(lambda: len(fresh.events) == total, message="every event of the new calls")
+        await until(
+            lambda: len(fresh.events) == total,
+            timeout=30,
+            message=lambda: f"every event of the new calls ({len(fresh.events)} of {total})",
+        )
     # Each once: the event that found its connection closed went back to the app's queue (a
     # bounce, as when any connection closes), so it may come after later ones of other calls.
     sent = [e for c in calls for e in c]
