@@ -118,6 +118,6 @@ def uvicorn_argv(service: ServiceSpec) -> list[str]:
         sys.executable, "-m", "uvicorn", "--factory", service.factory,
         "--host", "127.0.0.1", "--port", str(service.port), "--no-access-log",
         # Half-sent headers are dropped after a bound (uvicorn alone waits forever).
-        "--http", "ariscale_common.http_protocol:HeaderTimeoutH11Protocol",
+        "--http", "ariscale_common.http_protocol:HeaderTimeoutHttpToolsProtocol",
         "--ws-per-message-deflate", "false", *ws, *workers,
     ]  # fmt: skip

@@ -5,8 +5,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-import httpx
-
+from ariscale_common.ari import NodeResponse
 from gateway.routing.parameters import Parameters
 from gateway.routing.plans import Plan
 from gateway.routing.spec import Operation
@@ -51,8 +50,8 @@ class AriAnswer:
     content_type: str = "application/json"
 
     @classmethod
-    def of(cls, response: httpx.Response) -> "AriAnswer":
-        return cls(response.status_code, response.content, response.headers.get("content-type", ""))
+    def of(cls, response: NodeResponse) -> "AriAnswer":
+        return cls(response.status, response.content, response.content_type)
 
     @classmethod
     def json(cls, status: int, body: Any) -> "AriAnswer":
