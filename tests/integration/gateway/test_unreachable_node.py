@@ -1,17 +1,19 @@
-"""A node that Consul calls healthy but whose ARI refuses a connection keeps its resources: the app
-gets a 503 naming the node and retries; only a node seen dead makes them gone (real Consul, Redis).
+"""A node that Consul calls healthy but whose connection breaks keeps its resources: the app gets
+a 503 naming the node and asks again; a node seen dead, or refusing connections (its Asterisk is
+not running), makes them gone (real Consul, Redis, and a node that drops every connection).
 
 Forgetting a live channel is for good (its later events no longer record it), so a connection
-that failed once (reset, refused while Asterisk restarts) must not be taken for a death.
+that broke once must not be taken for a death.
 """
 
+import asyncio
+import contextlib
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import consul
 import httpx
-import pytest
 import redis.asyncio as aioredis
 
 from ariscale_common.discovery import NODE_SERVICE, NodeMeta
@@ -28,17 +30,33 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def dropping_server() -> AsyncIterator[int]:
+    """A port whose server accepts each connection and closes it without an answer."""
+
+    async def drop(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 class FakeNode:
     """A node registered in Consul as an agent would, its check passed or failed by the test."""
 
-    def __init__(self, consul_url: str) -> None:
+    def __init__(self, consul_url: str, ari_port: int) -> None:
         host, port = consul_url.removeprefix("http://").split(":")
         self._consul = consul.Consul(host=host, port=int(port))
         self.node_id = f"nu{uuid.uuid4().hex[:6]}"
         self._check = f"service:{self.node_id}"
+        self._ari_port = ari_port
 
     def register(self) -> None:
-        meta = NodeMeta(ari_url=f"http://127.0.0.1:{closed_port()}/ari", sip_address="127.0.0.1:5060")
+        meta = NodeMeta(ari_url=f"http://127.0.0.1:{self._ari_port}/ari", sip_address="127.0.0.1:5060")
         check = {**consul.Check.ttl("60s"), "CheckID": self._check, "Name": "ARI answers"}
         self._consul.agent.service.register(
             NODE_SERVICE, service_id=self.node_id, meta=meta.model_dump(), check=check
@@ -52,34 +70,52 @@ class FakeNode:
         self._consul.agent.service.deregister(self.node_id)
 
 
-@pytest.fixture
-def fake_node(events_consul_url: str) -> Iterator[FakeNode]:
-    node = FakeNode(events_consul_url)
+@contextlib.contextmanager
+def registered(node: FakeNode) -> Iterator[FakeNode]:
     node.register()
-    yield node
-    node.deregister()
+    try:
+        yield node
+    finally:
+        node.deregister()
 
 
-async def test_a_healthy_node_that_refuses_a_connection_keeps_its_channel(
-    start_gateway: StartGateway, events_app: NewApp, fake_node: FakeNode, events_redis_prefix: str
+async def test_a_healthy_node_whose_connection_breaks_keeps_its_channel(
+    start_gateway: StartGateway, events_app: NewApp, events_consul_url: str, events_redis_prefix: str
 ) -> None:
     app, password = events_app()
-    channel = f"{fake_node.node_id}-1700000000.1"
-    owner = Owner(node=fake_node.node_id, app=app)
+    async with dropping_server() as port, aioredis.Redis.from_url(EVENTS_REDIS_URL) as client:
+        with registered(FakeNode(events_consul_url, port)) as node:
+            channel = f"{node.node_id}-1700000000.1"
+            owner = Owner(node=node.node_id, app=app)
+            ownership = OwnershipStore(client, Keyspace(events_redis_prefix))
+            await ownership.set(Kind.CHANNEL, channel, owner)
+            gateway = await start_gateway("g1")  # it reads Consul before serving: the node is healthy
+            async with httpx.AsyncClient(base_url=gateway.url, auth=(app, password), timeout=10) as http:
+                broken = await http.get(f"/ari/channels/{channel}")
+                assert broken.status_code == 503, broken.text
+                assert broken.json()["error"] == "node-unavailable", broken.text
+                assert await ownership.get(Kind.CHANNEL, channel) == owner
+
+                node.fail()  # now the node is dead for the cluster, and so is its channel
+
+                async def not_found() -> bool:
+                    return (await http.get(f"/ari/channels/{channel}")).status_code == 404
+
+                await until(not_found, message="404 once the node is critical")
+            assert await ownership.get(Kind.CHANNEL, channel) is None
+
+
+async def test_a_node_refusing_connections_has_lost_its_channel_at_once(
+    start_gateway: StartGateway, events_app: NewApp, events_consul_url: str, events_redis_prefix: str
+) -> None:
+    app, password = events_app()
     async with aioredis.Redis.from_url(EVENTS_REDIS_URL) as client:
-        ownership = OwnershipStore(client, Keyspace(events_redis_prefix))
-        await ownership.set(Kind.CHANNEL, channel, owner)
-        gateway = await start_gateway("g1")  # it reads Consul before serving: the node is healthy
-        async with httpx.AsyncClient(base_url=gateway.url, auth=(app, password), timeout=10) as http:
-            refused = await http.get(f"/ari/channels/{channel}")
-            assert refused.status_code == 503, refused.text
-            assert refused.json()["error"] == "node-unavailable", refused.text
-            assert await ownership.get(Kind.CHANNEL, channel) == owner
-
-            fake_node.fail()  # now the node is dead for the cluster, and so is its channel
-
-            async def not_found() -> bool:
-                return (await http.get(f"/ari/channels/{channel}")).status_code == 404
-
-            await until(not_found, message="404 once the node is critical")
-        assert await ownership.get(Kind.CHANNEL, channel) is None
+        with registered(FakeNode(events_consul_url, closed_port())) as node:
+            channel = f"{node.node_id}-1700000000.2"
+            ownership = OwnershipStore(client, Keyspace(events_redis_prefix))
+            await ownership.set(Kind.CHANNEL, channel, Owner(node=node.node_id, app=app))
+            gateway = await start_gateway("g1")
+            async with httpx.AsyncClient(base_url=gateway.url, auth=(app, password), timeout=10) as http:
+                gone = await http.get(f"/ari/channels/{channel}")  # Consul still calls the node healthy
+            assert gone.status_code == 404, gone.text
+            assert await ownership.get(Kind.CHANNEL, channel) is None

@@ -37,6 +37,11 @@ class AriTimeout(AriError):
     """The node took longer than the client's timeout to answer: slow, not necessarily gone."""
 
 
+class AriUnreachable(AriError):
+    """Nothing listens at the node's address (connection refused): its Asterisk is not running,
+    dead or restarting, and either way every resource it had is gone."""
+
+
 @dataclass(frozen=True)
 class NodeResponse:
     """A node's answer as it came: status, body and content type."""
@@ -106,6 +111,9 @@ class AriClient:
         except (aiohttp.SocketTimeoutError, TimeoutError) as exc:
             # Connected but no answer in time: slow, maybe busy, not gone.
             raise AriTimeout(None, f"no answer within the timeout ({type(exc).__name__})", url) from exc
+        except aiohttp.ClientConnectorError as exc:
+            kind = AriUnreachable if isinstance(exc.os_error, ConnectionRefusedError) else AriError
+            raise kind(None, str(exc) or type(exc).__name__, url) from exc
         except aiohttp.ClientError as exc:
             raise AriError(None, str(exc) or type(exc).__name__, url) from exc
 

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from typing import Any, NoReturn
 
-from ariscale_common.ari import AriError, AriTimeout
+from ariscale_common.ari import AriError, AriTimeout, AriUnreachable
 from gateway.bridging.cross_node import CrossNodeBridges
 from gateway.exceptions import BridgeMoving, NodeTimedOut, ResourceNotFound
 from gateway.locate import Locator
@@ -52,14 +52,16 @@ class Sender:
         return AriAnswer.of(response)
 
     async def send_or_forget(self, node: Node, call: AriCall, kind: Kind, resource_id: str) -> AriAnswer:
-        """Send to the resource's owner; an owner that is dead (not only unreachable for a moment),
-        or a 404 on the resource itself, means the resource is gone."""
+        """Send to the resource's owner; an owner that refuses the connection or is dead, or a 404
+        on the resource itself, means the resource is gone."""
         try:
             answer = await self.send(node, call)
+        except AriUnreachable:  # refused: Asterisk is not running there, whatever Consul says yet
+            await self.gone(kind, resource_id, call.app, node.node_id)
         except AriError:
             if self.live_node(node.node_id) is not None:
-                # A healthy node whose connection failed once (reset, refused while it restarts):
-                # the resource may well live, and forgetting it would be for good. 503, retry.
+                # A healthy node whose connection broke (reset, closed mid-request): the resource
+                # may well live, and forgetting it would be for good. 503: ask again.
                 raise
             await self.gone(kind, resource_id, call.app, node.node_id)
         if answer.status == 404 and _reads_the_resource_itself(call):
