@@ -4,8 +4,8 @@ These lines carry ``app``, ``channel`` (and ``bridge``) fields, plus the channel
 so ``make logs CALL=<channel id>`` can also find the call in the node's own Asterisk log.
 """
 
-import json
 import logging
+from typing import Any
 
 from ariscale_common.bus import HEADER_APP, HEADER_EVENT_TYPE, HEADER_NODE_ID
 from ariscale_common.dialplan import LINK_APP
@@ -24,12 +24,12 @@ CALL_STEPS = {
 }
 
 
-def log_call_step(message: BusMessage) -> None:
-    """Log ``message`` if it is a step of a call; any other event is not logged (too many)."""
+def log_call_step(message: BusMessage, event: dict[str, Any]) -> None:
+    """Log ``message`` (``event``, parsed) if it is a step of a call; any other event is not
+    logged (too many)."""
     step = CALL_STEPS.get(str(message.headers[HEADER_EVENT_TYPE]))
     if step is None:
         return
-    event = json.loads(message.body)
     channel = event.get("channel") or {}
     bridge = event.get("bridge") or {}
     app = str(message.headers[HEADER_APP])

@@ -9,6 +9,7 @@ consumers detect gaps and duplicates without parsing the body.
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from ariscale_common.bus import (
     HEADER_AGENT_RUN,
@@ -38,14 +39,24 @@ class BusMessage:
         return f"{h[HEADER_NODE_ID]}.{h[HEADER_AGENT_RUN]}.{h[HEADER_SEQ]}"
 
 
-def bus_message(raw: str, ws_app: str, node_id: str, agent_run: str, seq: int) -> BusMessage:
-    """The message for one raw ARI event received on ``ws_app``'s websocket."""
+def parse_event(raw: str) -> dict[str, Any]:
+    """The event in one websocket message; InvalidEvent if it is not one."""
     try:
         event = json.loads(raw)
     except ValueError as exc:
         raise InvalidEvent(f"not JSON: {raw[:200]!r}") from exc
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise InvalidEvent(f"no event type: {raw[:200]!r}")
+    return event
+
+
+def bus_message(
+    raw: str, ws_app: str, node_id: str, agent_run: str, seq: int, event: dict[str, Any] | None = None
+) -> BusMessage:
+    """The message for one raw ARI event received on ``ws_app``'s websocket (``event``: the same
+    text already parsed, so that it is parsed once)."""
+    if event is None:
+        event = parse_event(raw)
     app = event.get("application")
     app = app if isinstance(app, str) and app else ws_app
     event_type: str = event["type"]

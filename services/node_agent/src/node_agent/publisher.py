@@ -28,7 +28,7 @@ from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
 from ariscale_common.health import LinkReporter
 from node_agent.call_log import log_call_step
 from node_agent.event_buffer import EventBuffer
-from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message
+from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message, parse_event
 from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,13 @@ class Publisher:
         """Queue one raw ARI event received on ``ws_app``'s websocket; never blocks."""
         self._seq += 1
         try:
-            message = bus_message(raw, ws_app, self.node_id, self.agent_run, self._seq)
+            event = parse_event(raw)
+            message = bus_message(raw, ws_app, self.node_id, self.agent_run, self._seq, event)
         except InvalidEvent as exc:
             self._seq -= 1
             log.warning("%s app %s: dropped a websocket message: %s", self.node_id, ws_app, exc)
             return
-        log_call_step(message)
+        log_call_step(message, event)
         evicted = self._buffer.put(message)
         dropped = self._buffer.dropped
         if evicted is not None and (dropped == 1 or dropped % DROP_LOG_EVERY == 0):
