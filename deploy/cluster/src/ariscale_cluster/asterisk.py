@@ -16,6 +16,8 @@ from ariscale_common.dialplan import (
 )
 
 # Loaded explicitly (autoload=no): a node starts in about a second and loads nothing surprising.
+HTTP_SESSION_LIMIT = 2000
+
 MODULES = """
 res_sorcery_config res_sorcery_memory res_sorcery_astdb res_timing_timerfd
 res_pjproject res_pjsip res_pjsip_session res_pjsip_sdp_rtp res_pjsip_endpoint_identifier_ip
@@ -65,7 +67,10 @@ verbose = 1
         "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load => {m}.so\n" for m in MODULES),
         "logger.conf": "[general]\ndateformat = %F %T.%3q\n[logfiles]\n"
         "messages.log => notice,warning,error,verbose(1)\n",
-        "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {node.ari_port}\n",
+        # sessionlimit: every app holds one ARI websocket on every node (its agent's), besides the
+        # gateways' request connections; Asterisk's default of 100 sessions would refuse the rest.
+        "http.conf": f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {node.ari_port}\n"
+        f"sessionlimit = {HTTP_SESSION_LIMIT}\n",
         "ari.conf": f"""\
 [general]
 enabled = yes

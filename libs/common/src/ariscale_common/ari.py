@@ -20,7 +20,7 @@ Params = dict[str, Any] | list[tuple[str, str]] | None
 # Below Asterisk's own keep-alive (http.conf session_keep_alive, 15 s): a connection is never
 # reused at the moment the node closes it.
 KEEPALIVE_S = 5.0
-CONNECTIONS_PER_NODE = 100  # Asterisk's default HTTP session limit is 100 too
+CONNECTIONS_PER_NODE = 100  # per process; the nodes' http.conf allows 2,000 sessions (agents' too)
 
 
 class AriError(Exception):
