@@ -52,8 +52,11 @@ def answering_over_rest(ari_url: str, auth: tuple[str, str]) -> contextlib.Abstr
             while True:
                 for channel in (await client.get("/channels")).json():
                     if channel["state"] == "Ring" and channel["id"] not in answered:
-                        answered.add(channel["id"])
-                        await client.post(f"/channels/{channel['id']}/answer")
+                        # Before it enters Stasis a channel rings too, and ARI refuses to answer
+                        # it (409): it is tried again at the next poll (a loaded run left one
+                        # unanswered for good when it was not).
+                        if (await client.post(f"/channels/{channel['id']}/answer")).is_success:
+                            answered.add(channel["id"])
                 await asyncio.sleep(0.05)
 
     return in_background(answer_loop())
