@@ -2,39 +2,13 @@
 without end, costs the server a bounded time and memory, and a normal request goes through."""
 
 import asyncio
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from ariscale_common.http_protocol import MAX_HEAD_BYTES, HeaderTimeoutHttpToolsProtocol
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=HeaderTimeoutHttpToolsProtocol, log_level="error"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from tests.support.uvicorn_thread import serving
 
 
 @pytest.fixture
@@ -46,7 +20,7 @@ def port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     async def ping() -> dict[str, str]:
         return {"ok": "yes"}
 
-    with serving(app) as started:
+    with serving(app, http=HeaderTimeoutHttpToolsProtocol, log_level="error") as started:
         yield started
 
 

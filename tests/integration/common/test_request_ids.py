@@ -2,18 +2,15 @@
 being served (the "node" here is a real HTTP server that echoes the header it received)."""
 
 import contextlib
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 
 from ariscale_common.ari import AriClient
 from ariscale_common.service_app import create_service_app
+from tests.support.uvicorn_thread import serving
 
 
 def echoing_node() -> FastAPI:
@@ -24,26 +21,6 @@ def echoing_node() -> FastAPI:
         return {"request_id": request.headers.get("x-request-id")}
 
     return node
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """``app`` on a real uvicorn server on a free loopback port, in a thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the echoing node did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/ari"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def service_calling(node_url: str) -> FastAPI:
@@ -63,8 +40,8 @@ def service_calling(node_url: str) -> FastAPI:
 
 
 async def test_the_request_id_travels_to_the_node_and_back() -> None:
-    with serving(echoing_node()) as node_url:
-        service = service_calling(node_url)
+    with serving(echoing_node()) as node_port:
+        service = service_calling(f"http://127.0.0.1:{node_port}/ari")
         async with (
             service.router.lifespan_context(service),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=service), base_url="http://svc") as client,
