@@ -62,6 +62,9 @@ class GatewayServer:
         self._server.should_exit = True
         self._thread.join(30)
         self._sock.close()
+        # One left running would go on consuming the bus beside the next test's gateways.
+        if self._thread.is_alive():
+            raise RuntimeError(f"gateway {self.settings.gateway_id} did not stop within 30 s")
 
 
 class BusPublisher:

@@ -298,3 +298,26 @@ async def test_health_reports_amqp_and_redis_up(start_gateway: StartGateway) -> 
         return all(links.get(name, {}).get("state") == "up" for name in ("amqp", "redis"))
 
     await until(links_up, message="amqp and redis up in /health")
+
+
+async def test_two_gateway_processes_given_one_name_never_share_a_forwarding_queue(
+    start_gateway: StartGateway, events_app: NewApp, bus_publisher: BusPublisher, live: LiveCount
+) -> None:
+    """A second process started with a gateway's name (a restart while the old one drains, a
+    copied setting) must not take half of the events forwarded to the first one's websockets."""
+    app, password = events_app()
+    dispatcher = await start_gateway("g2")
+    async with streams(dispatcher.events_url(app, password)) as (on_g2,):
+        first = {"type": "ChannelUserevent", "application": app, "eventname": "first"}
+        await bus_publisher.publish(app, "n1", first)
+        await until(lambda: len(on_g2.events) == 1, message="g2 dispatches the app")
+        target = await start_gateway("g1")
+        await start_gateway("g1")  # its twin: no websocket of the app
+        async with streams(target.events_url(app, password)) as (on_g1,):
+            await until(lambda: live(app) == 2, message="2 live")
+            # Events of no call go to the first live instance in id order: the one on g1.
+            marks = [{**first, "eventname": f"m{i}"} for i in range(20)]
+            await bus_publisher.publish(app, "n1", *marks)
+            await until(lambda: len(on_g1.events) + len(on_g2.events) == 21, message="20 marks")
+            names = [e.get("eventname") for e in on_g1.events]
+            assert names == [m["eventname"] for m in marks], f"on g1: {names}; on g2: {on_g2.events[1:]}"

@@ -6,8 +6,6 @@ websockets) and node failover.
 """
 
 import asyncio
-import os
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from gateway.events.dispatch import Dispatcher
 from gateway.events.foreign_channels import ForeignChannels
 from gateway.events.grace import GraceSweeper
 from gateway.events.identity import ClusterIdentity
-from gateway.events.instances import InstanceRegistry, Instances
+from gateway.events.instances import InstanceRegistry, Instances, process_gateway_id
 from gateway.events.sequence import EventLog
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
@@ -135,7 +133,7 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     linker = Linker(LinkStore(redis, keys), nodes)
     locator = Locator(ownership, nodes)
     bridges = CrossNodeBridges(linker, locator, nodes, members, ownership)
-    gateway_id = settings.gateway_id or f"{socket.gethostname()}:{os.getpid()}"
+    gateway_id = process_gateway_id(settings.gateway_id)
     identity = ClusterIdentity(settings.entity_id, settings.system_name)
     standin = StandInNotifier(settings.amqp.url, gateway_id)
     stack.push_async_callback(standin.close)

@@ -35,5 +35,6 @@ class Settings(BaseSettings):
     # it, and every event carries it as ``asterisk_id`` (see events/identity.py).
     entity_id: str = "02:a5:c1:00:00:00"
     system_name: str = "ariscale"
-    # Unique per gateway process when several run side by side (default: <hostname>:<pid>).
+    # This gateway's name in logs and instance ids (default: <hostname>:<pid>); a random run id is
+    # appended, so processes given the same name still never share their forwarding queue.
     gateway_id: str = ""

@@ -1,7 +1,8 @@
 """Websocket instances of apps: those attached to this gateway, and every live one, in Redis.
 
 An *instance* is one ``/ari/events`` websocket of one app. Its id is ``<gateway id>/<hex>``, so
-any gateway can tell where it is attached (:func:`gateway_of`).
+any gateway can tell where it is attached (:func:`gateway_of`); a gateway's id is unique to its
+process run (:func:`process_gateway_id`).
 
 Redis, under the gateway's key prefix (the registry reads the first one to show consumers):
 
@@ -16,6 +17,9 @@ Redis, under the gateway's key prefix (the registry reads the first one to show 
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 import uuid
 from collections import Counter
@@ -38,6 +42,15 @@ _KEEP_LAPSED = 3600.0  # seconds a lapsed instance stays listed
 Send = Callable[[str], Awaitable[None]]
 AppHook = Callable[[str], None]
 QueueReady = Callable[[str], Awaitable[bool]]
+
+
+def process_gateway_id(configured: str) -> str:
+    """This gateway process's id: the configured name (default ``<hostname>:<pid>``) and a run id.
+
+    Other gateways forward events to the queue named after it, so two processes given one name
+    (a restart while the old one drains, a copied setting) must not share it: each would take
+    half of the events meant for the other's websockets."""
+    return f"{configured or f'{socket.gethostname()}:{os.getpid()}'}.{secrets.token_hex(3)}"
 
 
 def gateway_of(instance_id: str) -> str:
