@@ -42,6 +42,11 @@ class GatewayServer:
         )
 
     @property
+    def app(self) -> Any:
+        """The gateway's ASGI app (its ``state`` holds the running parts)."""
+        return self._server.config.app
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -57,6 +62,9 @@ class GatewayServer:
                 raise RuntimeError("the gateway did not start")
             time.sleep(0.02)
         return self
+
+    async def stop_async(self) -> None:
+        await asyncio.to_thread(self.stop)
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -8,26 +8,16 @@ that broke once must not be taken for a death.
 
 import asyncio
 import contextlib
-import socket
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import consul
 import httpx
 import redis.asyncio as aioredis
 
-from ariscale_common.discovery import NODE_SERVICE, NodeMeta
 from ariscale_common.keyspace import Keyspace
 from gateway.ownership import Kind, Owner, OwnershipStore
 from tests.integration.gateway.conftest import EVENTS_REDIS_URL, NewApp, StartGateway
+from tests.integration.gateway.fake_nodes import FakeNode, closed_port, registered
 from tests.support.waiting import until
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (connections to it are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -43,40 +33,6 @@ async def dropping_server() -> AsyncIterator[int]:
     finally:
         server.close()
         await server.wait_closed()
-
-
-class FakeNode:
-    """A node registered in Consul as an agent would, its check passed or failed by the test."""
-
-    def __init__(self, consul_url: str, ari_port: int) -> None:
-        host, port = consul_url.removeprefix("http://").split(":")
-        self._consul = consul.Consul(host=host, port=int(port))
-        self.node_id = f"nu{uuid.uuid4().hex[:6]}"
-        self._check = f"service:{self.node_id}"
-        self._ari_port = ari_port
-
-    def register(self) -> None:
-        meta = NodeMeta(ari_url=f"http://127.0.0.1:{self._ari_port}/ari", sip_address="127.0.0.1:5060")
-        check = {**consul.Check.ttl("60s"), "CheckID": self._check, "Name": "ARI answers"}
-        self._consul.agent.service.register(
-            NODE_SERVICE, service_id=self.node_id, meta=meta.model_dump(), check=check
-        )
-        self._consul.agent.check.ttl_pass(self._check)
-
-    def fail(self) -> None:
-        self._consul.agent.check.ttl_fail(self._check, "ARI does not answer")
-
-    def deregister(self) -> None:
-        self._consul.agent.service.deregister(self.node_id)
-
-
-@contextlib.contextmanager
-def registered(node: FakeNode) -> Iterator[FakeNode]:
-    node.register()
-    try:
-        yield node
-    finally:
-        node.deregister()
 
 
 async def test_a_healthy_node_whose_connection_breaks_keeps_its_channel(

@@ -11,6 +11,8 @@ def test_routing_key_grammar() -> None:
 def test_bindings_cover_the_keys_they_should() -> None:
     assert bus.app_binding("conf") == "stasis.app.conf.#"
     assert bus.app_node_binding("conf", "n2") == "stasis.app.conf.n2.*"
+    assert "stasis.app.*.n2.StasisStart" in bus.ownership_bindings("n2")
+    assert bus.ownership_queue_name("n2") == "ariscale.ownership.n2"
 
 
 @pytest.mark.parametrize("bad", ["", "a.b", "a*", "#"])

@@ -16,12 +16,16 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
 
 The gateways' side, declared by every gateway (idempotent):
 
-* ``ariscale.gateway.ownership`` — durable queue bound to the event types that change ownership
-  (``stasis.app.*.*.<EventType>`` for each type the tracker handles: StasisStart, ChannelDestroyed…;
-  the broker leaves every other event out) of every app, with a single active consumer: every
-  gateway consumes it, one at a time, so ownership and the call index are updated in event order
-  (:class:`gateway.events.tracking.StasisTracker`). Earlier versions bound ``stasis.app.#``: a
-  gateway removes that binding when it finds it.
+* ``ariscale.ownership.<node id>`` — durable queue per node bound to the event types that change
+  ownership (``stasis.app.*.<node id>.<EventType>`` for each of :data:`OWNERSHIP_EVENT_TYPES`; the
+  broker leaves every other event out), single active consumer, deleted after
+  ``OWNERSHIP_QUEUE_EXPIRES_MS`` unused (a node gone for good). Declared by the node's agent before
+  it publishes and by every gateway for every node in Consul. One gateway at a time consumes it, so
+  the node's ownership changes and call index entries are applied in the node's order
+  (:class:`gateway.events.tracking.StasisTracker`); each node's queue goes to one of the live
+  gateways by rendezvous hashing (:mod:`gateway.events.shares`), so every gateway takes a share.
+  Earlier versions had one queue for the whole cluster, ``ariscale.gateway.ownership``
+  (``LEGACY_OWNERSHIP_QUEUE``): a gateway deletes it when it finds it.
 * ``ariscale.app.<app>`` — durable queue per app bound to ``bus.app_binding(app)``, single active
   consumer, messages dropped after ``APP_QUEUE_TTL_MS``. Declared for every app known to Consul,
   so events wait there for the app's first instance. A gateway consumes it only while it has a
@@ -42,8 +46,6 @@ The gateways' side, declared by every gateway (idempotent):
 Nobody else builds these strings: use the names and functions below.
 """
 
-from collections.abc import Iterable
-
 STASIS_EXCHANGE = "ariscale.stasis"
 STASIS_EXCHANGE_TYPE = "topic"
 _PREFIX = "stasis.app"
@@ -55,7 +57,16 @@ HEADER_AGENT_RUN = "agent_run"
 HEADER_SEQ = "seq"
 
 GATEWAY_EXCHANGE = "ariscale.gateway"
-OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
+LEGACY_OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
+# The event types that change who owns what, or the call index (gateway.events.tracking).
+OWNERSHIP_EVENT_TYPES = frozenset(
+    {
+        "StasisStart", "StasisEnd", "ApplicationMoveFailed", "ChannelDestroyed", "BridgeDestroyed",
+        "ChannelEnteredBridge", "ChannelLeftBridge", "PlaybackFinished", "RecordingFinished",
+        "RecordingFailed",
+    }
+)  # fmt: skip
+OWNERSHIP_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000
 APP_QUEUE_TTL_MS = 300_000  # events nobody took for 5 min belong to calls hung up long ago
 # Headers of an event one gateway forwards to another (or back to the app's queue).
 APP_HEADER = "ariscale-app"
@@ -79,14 +90,19 @@ def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:
     return f"{_PREFIX}.{_word(app)}.{_word(node_id)}.{_word(event_type)}"
 
 
-def all_apps_binding() -> str:
-    """Binding that receives every event of every app from every node."""
-    return f"{_PREFIX}.#"
+def ownership_bindings(node_id: str) -> list[str]:
+    """Bindings of a node's ownership queue: its events of the types that change ownership."""
+    return [f"{_PREFIX}.*.{_word(node_id)}.{event_type}" for event_type in sorted(OWNERSHIP_EVENT_TYPES)]
 
 
-def event_type_bindings(event_types: Iterable[str]) -> list[str]:
-    """Bindings that receive the given event types of every app from every node."""
-    return [f"{_PREFIX}.*.*.{_word(event_type)}" for event_type in sorted(event_types)]
+def ownership_queue_name(node_id: str) -> str:
+    """The queue of one node's events that change ownership."""
+    return f"ariscale.ownership.{_word(node_id)}"
+
+
+def ownership_queue_arguments() -> dict[str, object]:
+    """Every declaration of an ownership queue must say the same (the broker refuses others)."""
+    return {"x-single-active-consumer": True, "x-expires": OWNERSHIP_QUEUE_EXPIRES_MS}
 
 
 def app_binding(app: str) -> str:
@@ -106,7 +122,7 @@ def app_queue_name(app: str) -> str:
 
 def gateway_queue_name(gateway_id: str) -> str:
     """The queue of events forwarded to one gateway's websockets."""
-    if gateway_id == OWNERSHIP_QUEUE.rpartition(".")[2]:
+    if gateway_id == LEGACY_OWNERSHIP_QUEUE.rpartition(".")[2]:
         raise ValueError(f"gateway id {gateway_id!r} is reserved")
     return f"{GATEWAY_EXCHANGE}.{gateway_id}"
 

@@ -21,6 +21,7 @@ Grammar (``P`` = the cluster's prefix, ``ARISCALE_REDIS__KEY_PREFIX``, e.g. ``ar
     P moving:<bridge>           string  the bridge is being re-homed
     P placement:<bridge>        string  JSON creation of a bridge not used yet ("placing" while moved)
     P failover:<node>           string  incident of a dead node: the gateway handling it, or done
+    P gateways                  zset    live gateway processes, score = live until (ownership shares)
 
 The gateways write every key; the registry reads ``instances:`` to show an app's consumers.
 Nobody else builds these strings: use :class:`Keyspace`.
@@ -95,3 +96,7 @@ class Keyspace:
 
     def incident(self, node_id: str) -> str:
         return f"{self.prefix}failover:{node_id}"
+
+    def gateways(self) -> str:
+        """Sorted set: live gateway processes (score: the time until which each counts as live)."""
+        return f"{self.prefix}gateways"

@@ -39,6 +39,7 @@ from gateway.events.grace import GraceSweeper
 from gateway.events.identity import ClusterIdentity
 from gateway.events.instances import InstanceRegistry, Instances, process_gateway_id
 from gateway.events.sequence import EventLog
+from gateway.events.shares import OwnershipShares
 from gateway.events.tracking import StasisTracker
 from gateway.failover.detector import NodeFailover
 from gateway.failover.incidents import Incidents
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.ws_requests = WebsocketRequests(app.state.ari.handle, core.identity)
             app.state.authenticator = Authenticator(core.watch)
-            app.state.instances = await _start_event_pipeline(core, stack)
+            app.state.instances, app.state.ownership_shares = await _start_event_pipeline(core, stack)
             metrics.install(app, core.linker, app.state.instances)
             audit = await _start_ownership_audit(core, stack)
             await _start_failover(core, stack, audit)
@@ -155,8 +156,9 @@ async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     )
 
 
-async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
-    """Bus worker (thread) → tracker → dispatcher → websocket instances, and the grace sweeper."""
+async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> tuple[Instances, OwnershipShares]:
+    """Bus worker (thread) → tracker (this gateway's share of the nodes) → dispatcher → websocket
+    instances, and the grace sweeper."""
     settings = core.settings
     registry = InstanceRegistry(core.redis, core.keys, settings.instance_ttl_seconds)
     calls = CallIndex(core.redis, core.keys)
@@ -190,7 +192,6 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         asyncio.get_running_loop(),
         core.health,
         track=tracker.handle,
-        tracked=tracker.handlers.keys(),
         dispatch=dispatcher.dispatch,
         deliver=dispatcher.deliver,
     )
@@ -207,15 +208,27 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> Instances:
         hang_up=lambda node, channel: _hang_up(core.nodes, node, channel),
         grace=settings.hangup_grace_seconds,
     )
+    # Each gateway consumes the ownership queues of its share of the nodes.
+    shares = OwnershipShares(
+        core.redis,
+        core.keys,
+        core.gateway_id,
+        nodes=lambda: core.watch.snapshot.nodes.keys(),
+        take=worker.track_nodes,
+        heartbeat=settings.instance_heartbeat_seconds,
+        ttl=settings.instance_ttl_seconds,
+    )
     following = BackgroundTask("follow-apps", lambda: follow_apps(worker, core.watch))
     worker.start()
     stack.push_async_callback(worker.stop)
+    shares.start()
+    stack.push_async_callback(shares.stop)
     instances.start()
     stack.push_async_callback(instances.stop)
     for task in (sweeper.task, following):
         task.start()
         stack.push_async_callback(task.stop)
-    return instances
+    return instances, shares
 
 
 async def _start_ownership_audit(core: Core, stack: AsyncExitStack) -> OwnershipAudit:

@@ -3,7 +3,8 @@
 """The gateway's side of the bus: one Kombu worker thread for all it consumes and forwards.
 
 It declares and consumes the gateway's part of the bus topology (:mod:`ariscale_common.bus`):
-the ownership queue, the app queues of apps it dispatches, and its own forwarding queue.
+the ownership queues of the nodes whose share it has (:mod:`gateway.events.shares`), the app
+queues of apps it dispatches, and its own forwarding queue.
 
 Kombu is synchronous: the worker runs in its own thread and hands each delivery to the event
 loop through its consumer's :class:`~gateway.events.lanes.Lane` without waiting for it; the lane
@@ -35,16 +36,17 @@ from ariscale_common.bus import (
     GATEWAY_EXCHANGE,
     HEADER_NODE_ID,
     INSTANCE_HEADER,
-    OWNERSHIP_QUEUE,
+    LEGACY_OWNERSHIP_QUEUE,
     SEQ_HEADER,
     STASIS_EXCHANGE,
     STASIS_EXCHANGE_TYPE,
-    all_apps_binding,
     app_binding,
     app_queue_name,
     event_id,
-    event_type_bindings,
     gateway_queue_name,
+    ownership_bindings,
+    ownership_queue_arguments,
+    ownership_queue_name,
     parse_routing_key,
 )
 from ariscale_common.dialplan import LINK_APP
@@ -84,22 +86,22 @@ def app_queue(app: str) -> Queue:
     )
 
 
-def ownership_queue(tracked: Iterable[str]) -> Queue:
+def ownership_queue(node_id: str) -> Queue:
     return Queue(
-        OWNERSHIP_QUEUE,
-        bindings=[binding(_stasis, routing_key=key) for key in event_type_bindings(tracked)],
+        ownership_queue_name(node_id),
+        bindings=[binding(_stasis, routing_key=key) for key in ownership_bindings(node_id)],
         durable=True,
-        queue_arguments={"x-single-active-consumer": True},
+        queue_arguments=ownership_queue_arguments(),
     )
 
 
-def _drop_binding_to_every_event(connection: Connection) -> None:
-    """Earlier versions bound the ownership queue to every event: the broker copied them all."""
+def _delete_legacy_ownership_queue(connection: Connection) -> None:
+    """Earlier versions had one ownership queue for the cluster: nobody consumes it any more."""
     try:
         with connection.channel() as channel:
-            channel.queue_unbind(OWNERSHIP_QUEUE, STASIS_EXCHANGE, all_apps_binding())
-    except Exception as exc:  # the queue's consumers work either way: only a saving is missed
-        log.warning("could not drop the old binding of %s: %r", OWNERSHIP_QUEUE, exc)
+            channel.queue_delete(LEGACY_OWNERSHIP_QUEUE)
+    except Exception as exc:  # left there it only fills: say so
+        log.warning("could not delete the old queue %s: %r", LEGACY_OWNERSHIP_QUEUE, exc)
 
 
 def gateway_queue(gateway_id: str) -> Queue:
@@ -107,7 +109,8 @@ def gateway_queue(gateway_id: str) -> Queue:
 
 
 class BusWorker(ConsumerProducerMixin):
-    """Consumes the ownership queue, this gateway's queue and the queues of apps it dispatches."""
+    """Consumes its share of the nodes' ownership queues, this gateway's queue and the queues of
+    apps it dispatches."""
 
     def __init__(
         self,
@@ -116,7 +119,6 @@ class BusWorker(ConsumerProducerMixin):
         loop: asyncio.AbstractEventLoop,
         health: Health,
         track: Track,
-        tracked: Iterable[str],
         dispatch: Dispatch,
         deliver: Deliver,
         reconnect_max: float = 5.0,
@@ -127,20 +129,21 @@ class BusWorker(ConsumerProducerMixin):
         self._loop = loop
         self._health = health
         self._track = track
-        self._tracked = frozenset(tracked)  # the event types ``track`` handles
         self._dispatch = dispatch
         self._deliver = deliver
         self._reconnect_max = reconnect_max
         self._lock = threading.Lock()
         self._wanted: set[str] = set()  # apps to dispatch (loop side, under _lock)
         self._known: set[str] = set()  # apps whose queue must exist (loop side, under _lock)
-        self._consumers: dict[str, Consumer] = {}  # thread side: app -> consumer on its own channel
-        self._finishing: set[str] = set()  # thread side: apps whose lane finishes before closing
+        self._share: set[str] = set()  # nodes whose ownership queue to consume (loop side, under _lock)
+        self._nodes: set[str] = set()  # nodes whose ownership queue must exist (loop side, under _lock)
+        self._consumers: dict[str, Consumer] = {}  # thread side: lane name -> consumer on its own channel
+        self._finishing: set[str] = set()  # thread side: lanes that finish before their channel closes
         self._lanes: dict[str, Lane] = {}  # thread side: consumer name -> its lane
         self._settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
         self._unacked: dict[str, tuple[Lane, Any, int]] = {}  # lane name -> (lane, last handled, count)
         self._acked_at = 0.0
-        self._declared: set[str] = set()
+        self._declared: set[str] = set()  # thread side: lane names of queues declared
         self._conn: Connection | None = None
         self._thread = threading.Thread(target=self._run_forever, name="amqp-gateway", daemon=True)
 
@@ -174,7 +177,7 @@ class BusWorker(ConsumerProducerMixin):
         nodes publish an app's events as soon as they serve it, and with no queue they are lost."""
         self.declare_apps([app])
         deadline = time.monotonic() + timeout
-        while app not in self._declared:
+        while _app_lane(app) not in self._declared:
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.02)
@@ -183,6 +186,17 @@ class BusWorker(ConsumerProducerMixin):
     def dispatching(self) -> set[str]:
         with self._lock:
             return set(self._wanted)
+
+    def track_nodes(self, share: Iterable[str], known: Iterable[str]) -> None:
+        """Consume the ownership queues of the nodes in ``share`` (only theirs), and have one
+        declared for every node ``known``, so their events wait for whoever takes them."""
+        with self._lock:
+            self._share = set(share)
+            self._nodes = set(known)
+
+    def tracking(self) -> set[str]:
+        with self._lock:
+            return set(self._share)
 
     # -- the worker thread -----------------------------------------------------------------------
 
@@ -239,8 +253,7 @@ class BusWorker(ConsumerProducerMixin):
         self._consumers = {}  # channels of the previous connection died with it
         self._finishing = set()
         self._declared = set()
-        self._consume(OWNERSHIP_QUEUE, ownership_queue(self._tracked), self._on_stasis)
-        _drop_binding_to_every_event(connection)
+        _delete_legacy_ownership_queue(connection)
         self._consume(self.gateway_id, gateway_queue(self.gateway_id), self._on_forwarded)
         self._reconcile()
         self._report(LinkState.UP, "")
@@ -271,65 +284,70 @@ class BusWorker(ConsumerProducerMixin):
         self._unacked = {}  # their channels are gone: the broker requeued those
 
     def _reconcile(self) -> None:
-        """Bring the app queues (declared, consumed) in line with what the loop asked for."""
+        """Bring the app and ownership queues (declared, consumed) in line with what the loop asked."""
         conn = self._conn
         if conn is None:
             return
         with self._lock:
-            wanted = set(self._wanted)
-            known = self._known | wanted
-        for app in sorted(known - self._declared):
+            apps, share = set(self._wanted), set(self._share)
+            known_apps, known_nodes = self._known | apps, self._nodes | share
+        wanted = {_app_lane(a): partial(self._on_app_event, a) for a in apps}
+        wanted |= {_ownership_lane(n): partial(self._on_ownership_event, n) for n in share}
+        queues = {_app_lane(a): partial(app_queue, a) for a in known_apps}
+        queues |= {_ownership_lane(n): partial(ownership_queue, n) for n in known_nodes}
+        for name in sorted(queues.keys() - self._declared):
             try:
-                app_queue(app)(conn.default_channel).declare()
+                queues[name]()(conn.default_channel).declare()
             except ValueError as exc:  # a name the routing key grammar refuses
-                log.warning("app %r: no queue: %s", app, exc)
-            self._declared.add(app)
-        for app in sorted(wanted - self._consumers.keys()):
-            self._consumers[app] = self._consume(
-                _app_lane(app), app_queue(app), partial(self._on_app_event, app)
-            )
-            log.info("app %s: consuming %s (active when no other gateway is)", app, app_queue_name(app))
-        for app in sorted(self._consumers.keys() - wanted - self._finishing):
+                log.warning("%s: no queue: %s", name, exc)
+            self._declared.add(name)
+        for name in sorted(wanted.keys() - self._consumers.keys()):
+            self._consumers[name] = self._consume(name, queues[name](), wanted[name])
+            log.info("%s: consuming %s (active when no other gateway is)", name, queues[name]().name)
+        for name in sorted(self._consumers.keys() - wanted.keys() - self._finishing):
             # No new deliveries; the lane finishes the message in hand and reports FINISHED,
             # then the channel closes (:meth:`_stop_consuming`).
             with contextlib.suppress(Exception):
-                self._consumers[app].cancel()
-            lane = self._lanes.get(_app_lane(app))
+                self._consumers[name].cancel()
+            lane = self._lanes.get(name)
             if lane is None:
-                self._stop_consuming(app)
+                self._stop_consuming(name)
             else:
-                self._finishing.add(app)
+                self._finishing.add(name)
                 lane.finish()
 
-    def _stop_consuming(self, app: str) -> None:
-        """Close the app's channel: its unacknowledged messages go back to the queue, in order."""
-        self._ack_lane(_app_lane(app))  # handled ones stay handled
-        self._finishing.discard(app)
-        consumer = self._consumers.pop(app)
-        lane = self._lanes.pop(_app_lane(app), None)
+    def _stop_consuming(self, name: str) -> None:
+        """Close the lane's channel: its unacknowledged messages go back to the queue, in order."""
+        self._ack_lane(name)  # handled ones stay handled
+        self._finishing.discard(name)
+        consumer = self._consumers.pop(name)
+        lane = self._lanes.pop(name, None)
         if lane is not None:
             lane.close()
         with contextlib.suppress(Exception):
             consumer.channel.close()  # type: ignore[union-attr]
-        log.info("app %s: stopped consuming %s", app, app_queue_name(app))
+        log.info("%s: stopped consuming", name)
 
     # -- deliveries (thread side): each handed to its lane, none waited for -----------------------
 
-    def _on_stasis(self, message: Any) -> None:
+    def _on_ownership_event(self, node: str, message: Any) -> None:
+        with self._lock:
+            if node not in self._share:
+                return  # being handed back: left unacknowledged, the channel's close requeues it
         try:
-            app, node, event_type = parse_routing_key(message.delivery_info["routing_key"])
+            app, sender, event_type = parse_routing_key(message.delivery_info["routing_key"])
         except ValueError as exc:
-            log.warning("ignored a message on %s: %s", OWNERSHIP_QUEUE, exc)
+            log.warning("ignored a message on %s: %s", ownership_queue_name(node), exc)
             message.ack()
             return
         body = _raw(message)
         metrics.taken_from_bus("ownership", body)
 
         async def work() -> Outcome:
-            await self._track(app, node, event_type, body)
+            await self._track(app, sender, event_type, body)
             return ACK
 
-        self._push(OWNERSHIP_QUEUE, message, work)
+        self._push(_ownership_lane(node), message, work)
 
     def _on_app_event(self, app: str, message: Any) -> None:
         with self._lock:
@@ -399,7 +417,7 @@ class BusWorker(ConsumerProducerMixin):
                 continue  # its channel is gone: the broker has requeued the message already
             if outcome == FINISHED:
                 self._ack_lane(lane.name)
-                self._stop_consuming(lane.name.removeprefix(_APP_LANE))
+                self._stop_consuming(lane.name)
                 continue
             if outcome == RETRY:
                 self._ack_lane(lane.name)
@@ -458,11 +476,12 @@ def _ack_up_to(message: Any | None) -> None:
         message.channel.basic_ack(message.delivery_tag, multiple=True)
 
 
-_APP_LANE = "app:"
-
-
 def _app_lane(app: str) -> str:
-    return f"{_APP_LANE}{app}"
+    return f"app:{app}"
+
+
+def _ownership_lane(node: str) -> str:
+    return f"ownership:{node}"
 
 
 def _raw(message: Any) -> bytes:

@@ -1,0 +1,90 @@
+"""Each gateway's share of the nodes' ownership queues, so no one gateway tracks the whole cluster.
+
+Every gateway process renews itself in ``gateways`` (:mod:`ariscale_common.keyspace`) every
+``heartbeat`` seconds and counts as live for ``ttl``. Each node's queue goes to the live gateway
+with the highest rendezvous score for that node (:func:`share_of`): every gateway computes the
+same answer from the same list, a gateway that joins or leaves moves only its own nodes, and each
+node's events stay with one gateway at a time (the queue also has a single active consumer, so
+two gateways that disagree for a moment never handle one node's events at once).
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from redis.asyncio import Redis
+
+from ariscale_common.background import Periodic
+from ariscale_common.keyspace import Keyspace
+from gateway.redis_store import RedisStore, as_str
+
+log = logging.getLogger(__name__)
+
+_FORGET_AFTER_S = 3600.0  # a gateway gone this long leaves the list
+
+
+def _score(gateway_id: str, node_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{gateway_id}\n{node_id}".encode(), digest_size=8).digest())
+
+
+def share_of(gateway_id: str, live: Iterable[str], nodes: Iterable[str]) -> set[str]:
+    """The nodes whose ownership queue ``gateway_id`` consumes among the ``live`` gateways."""
+    gateways = sorted(set(live) | {gateway_id})
+    return {n for n in nodes if max(gateways, key=lambda g: _score(g, n)) == gateway_id}
+
+
+class OwnershipShares(RedisStore):
+    """Keeps this gateway listed as live and hands the bus worker its share of the nodes."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keyspace,
+        gateway_id: str,
+        nodes: Callable[[], Iterable[str]],
+        take: Callable[[set[str], set[str]], None],
+        heartbeat: float,
+        ttl: float,
+    ) -> None:
+        super().__init__(redis, keys)
+        self._gateway_id = gateway_id
+        self._nodes = nodes  # every node known (healthy or not): a dead node's events still count
+        self._take = take  # (share, every node) -> the bus worker
+        self._ttl = ttl
+        self._share: set[str] | None = None
+        self._task = Periodic("ownership-shares", self.renew, heartbeat)
+
+    @property
+    def share(self) -> set[str]:
+        """The nodes whose ownership queue this gateway consumes now."""
+        return set(self._share or ())
+
+    def start(self) -> None:
+        self._task.start()
+
+    async def stop(self) -> None:
+        """Leave the list at once, so the other gateways take this one's nodes now."""
+        await self._task.stop()
+        try:
+            await self._redis.zrem(self._keys.gateways(), self._gateway_id)
+        except Exception as exc:  # Redis away: the others take over when the lease lapses
+            log.warning("gateway %s stays listed until its lease lapses: %r", self._gateway_id, exc)
+
+    async def renew(self) -> None:
+        """One turn: renew the lease, read who is live, and hand on this gateway's share.
+        With Redis away, the share stays as it was (the queues' single consumer keeps order)."""
+        now = time.time()
+        key = self._keys.gateways()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {self._gateway_id: now + self._ttl})
+            pipe.zrangebyscore(key, f"({now}", "+inf")
+            pipe.zremrangebyscore(key, "-inf", now - _FORGET_AFTER_S)
+            _, members, _ = await pipe.execute()
+        nodes = set(self._nodes())
+        share = share_of(self._gateway_id, (as_str(m) for m in members), nodes)
+        if share != self._share:
+            log.info("gateway %s tracks the ownership of nodes %s (%d gateways live)",
+                     self._gateway_id, sorted(share), len(members))  # fmt: skip
+        self._share = share
+        self._take(share, nodes)

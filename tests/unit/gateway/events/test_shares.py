@@ -1,0 +1,26 @@
+from gateway.events.shares import share_of
+
+NODES = [f"n{i}" for i in range(40)]
+GATEWAYS = ["a:1.0f0f0f", "b:2.1e1e1e", "c:3.2d2d2d"]
+
+
+def shares(gateways: list[str]) -> dict[str, set[str]]:
+    return {g: share_of(g, gateways, NODES) for g in gateways}
+
+
+def test_every_node_goes_to_exactly_one_live_gateway() -> None:
+    split = shares(GATEWAYS)
+    assert sorted(n for share in split.values() for n in share) == sorted(NODES)
+    assert all(split.values()), f"a gateway got nothing of 40 nodes: {split}"
+
+
+def test_a_gateway_that_leaves_moves_only_its_own_nodes() -> None:
+    before, after = shares(GATEWAYS), shares(GATEWAYS[:2])
+    for gateway in GATEWAYS[:2]:
+        assert before[gateway] <= after[gateway]
+    assert after[GATEWAYS[0]] | after[GATEWAYS[1]] == set(NODES)
+
+
+def test_a_gateway_not_listed_yet_counts_itself() -> None:
+    alone = share_of("d:4.3c3c3c", [], NODES)
+    assert alone == set(NODES)
