@@ -137,6 +137,7 @@ class BusWorker(ConsumerProducerMixin):
         self._known: set[str] = set()  # apps whose queue must exist (loop side, under _lock)
         self._share: set[str] = set()  # nodes whose ownership queue to consume (loop side, under _lock)
         self._nodes: set[str] = set()  # nodes whose ownership queue must exist (loop side, under _lock)
+        self._changed = True  # any of the four since the last _reconcile (under _lock)
         self._consumers: dict[str, Consumer] = {}  # thread side: lane name -> consumer on its own channel
         self._finishing: set[str] = set()  # thread side: lanes that finish before their channel closes
         self._lanes: dict[str, Lane] = {}  # thread side: consumer name -> its lane
@@ -161,16 +162,20 @@ class BusWorker(ConsumerProducerMixin):
     def dispatch_app(self, app: str) -> None:
         """Start consuming the app's queue (non-blocking; the thread acts on its next turn)."""
         with self._lock:
+            self._changed |= app not in self._wanted
             self._wanted.add(app)
 
     def stop_dispatching(self, app: str) -> None:
         """Stop consuming the app's queue; what was prefetched goes back to it, in order."""
         with self._lock:
+            self._changed |= app in self._wanted
             self._wanted.discard(app)
 
     def declare_apps(self, apps: Iterable[str]) -> None:
         with self._lock:
-            self._known.update(a for a in apps if a != LINK_APP)
+            new = {a for a in apps if a != LINK_APP} - self._known
+            self._changed |= bool(new)
+            self._known |= new
 
     async def app_queue_ready(self, app: str, timeout: float = QUEUE_WAIT_S) -> bool:
         """Have the app's queue declared now and wait until it is (False after ``timeout``): the
@@ -191,8 +196,9 @@ class BusWorker(ConsumerProducerMixin):
         """Consume the ownership queues of the nodes in ``share`` (only theirs), and have one
         declared for every node ``known``, so their events wait for whoever takes them."""
         with self._lock:
-            self._share = set(share)
-            self._nodes = set(known)
+            share, known = set(share), set(known)
+            self._changed |= share != self._share or known != self._nodes
+            self._share, self._nodes = share, known
 
     def tracking(self) -> set[str]:
         with self._lock:
@@ -253,6 +259,7 @@ class BusWorker(ConsumerProducerMixin):
         self._consumers = {}  # channels of the previous connection died with it
         self._finishing = set()
         self._declared = set()
+        self._mark_changed()
         _delete_legacy_ownership_queue(connection)
         self._consume(self.gateway_id, gateway_queue(self.gateway_id), self._on_forwarded)
         self._reconcile()
@@ -289,6 +296,9 @@ class BusWorker(ConsumerProducerMixin):
         if conn is None:
             return
         with self._lock:
+            if not self._changed:
+                return  # it runs after every delivery: nothing to do is the common case
+            self._changed = False
             apps, share = set(self._wanted), set(self._share)
             known_apps, known_nodes = self._known | apps, self._nodes | share
         wanted = {_app_lane(a): partial(self._on_app_event, a) for a in apps}
@@ -316,10 +326,15 @@ class BusWorker(ConsumerProducerMixin):
                 self._finishing.add(name)
                 lane.finish()
 
+    def _mark_changed(self) -> None:
+        with self._lock:
+            self._changed = True
+
     def _stop_consuming(self, name: str) -> None:
         """Close the lane's channel: its unacknowledged messages go back to the queue, in order."""
         self._ack_lane(name)  # handled ones stay handled
         self._finishing.discard(name)
+        self._mark_changed()  # it may be wanted again already
         consumer = self._consumers.pop(name)
         lane = self._lanes.pop(name, None)
         if lane is not None:
