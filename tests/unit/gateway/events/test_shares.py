@@ -1,4 +1,4 @@
-from gateway.events.shares import share_of
+from gateway.events.shares import RecentNodes, share_of
 
 NODES = [f"n{i}" for i in range(40)]
 GATEWAYS = ["a:1.0f0f0f", "b:2.1e1e1e", "c:3.2d2d2d"]
@@ -24,3 +24,11 @@ def test_a_gateway_that_leaves_moves_only_its_own_nodes() -> None:
 def test_a_gateway_not_listed_yet_counts_itself() -> None:
     alone = share_of("d:4.3c3c3c", [], NODES)
     assert alone == set(NODES)
+
+
+def test_a_node_that_left_consul_stays_known_for_a_while() -> None:
+    recent = RecentNodes(linger=600)
+    assert recent.update(["n1", "n2"], now=0) == {"n1", "n2"}
+    assert recent.update(["n1"], now=599) == {"n1", "n2"}
+    assert recent.update(["n1"], now=600) == {"n1"}
+    assert recent.update(["n1", "n2"], now=601) == {"n1", "n2"}  # back again

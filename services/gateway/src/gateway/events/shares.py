@@ -22,6 +22,9 @@ from gateway.redis_store import RedisStore, as_str
 log = logging.getLogger(__name__)
 
 _FORGET_AFTER_S = 3600.0  # a gateway gone this long leaves the list
+# A node that left Consul (its agent stopped) keeps its queue consumed this long: the last events
+# of its calls may still be on their way.
+LINGER_S = 600.0
 
 
 def _score(gateway_id: str, node_id: str) -> int:
@@ -32,6 +35,19 @@ def share_of(gateway_id: str, live: Iterable[str], nodes: Iterable[str]) -> set[
     """The nodes whose ownership queue ``gateway_id`` consumes among the ``live`` gateways."""
     gateways = sorted(set(live) | {gateway_id})
     return {n for n in nodes if max(gateways, key=lambda g: _score(g, n)) == gateway_id}
+
+
+class RecentNodes:
+    """The nodes in Consul now, and those that left it less than ``linger`` seconds ago."""
+
+    def __init__(self, linger: float = LINGER_S) -> None:
+        self._linger = linger
+        self._seen: dict[str, float] = {}  # node -> when it was last in Consul
+
+    def update(self, current: Iterable[str], now: float) -> set[str]:
+        self._seen.update(dict.fromkeys(current, now))
+        self._seen = {node: seen for node, seen in self._seen.items() if now - seen < self._linger}
+        return set(self._seen)
 
 
 class OwnershipShares(RedisStore):
@@ -53,6 +69,7 @@ class OwnershipShares(RedisStore):
         self._take = take  # (share, every node) -> the bus worker
         self._ttl = ttl
         self._share: set[str] | None = None
+        self._recent = RecentNodes()
         self._task = Periodic("ownership-shares", self.renew, heartbeat)
 
     @property
@@ -81,7 +98,7 @@ class OwnershipShares(RedisStore):
             pipe.zrangebyscore(key, f"({now}", "+inf")
             pipe.zremrangebyscore(key, "-inf", now - _FORGET_AFTER_S)
             _, members, _ = await pipe.execute()
-        nodes = set(self._nodes())
+        nodes = self._recent.update(self._nodes(), time.monotonic())
         share = share_of(self._gateway_id, (as_str(m) for m in members), nodes)
         if share != self._share:
             log.info("gateway %s tracks the ownership of nodes %s (%d gateways live)",
