@@ -18,7 +18,13 @@ from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
-from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, app_queue_name, stasis_routing_key
+from ariscale_common.bus import (
+    STASIS_EXCHANGE,
+    STASIS_EXCHANGE_TYPE,
+    app_queue_name,
+    declare_ownership_queue,
+    stasis_routing_key,
+)
 from gateway.events.sequence import SEQ_FIELD
 from gateway.main import create_app
 from gateway.settings import Settings
@@ -82,12 +88,16 @@ class BusPublisher:
         self._conn = Connection(amqp_url, transport_options={"confirm_publish": True})
         self._exchange = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
         self._lock = threading.Lock()
+        self._nodes: set[str] = set()  # whose ownership queue it declared
         with self._lock:
             self._producer = Producer(self._conn.channel(), exchange=self._exchange)
             self._exchange(self._producer.channel).declare()
 
     def publish_sync(self, app: str, node: str, event: dict[str, Any]) -> None:
         with self._lock:
+            if node not in self._nodes:
+                declare_ownership_queue(self._producer.channel, node)
+                self._nodes.add(node)
             self._producer.publish(
                 json.dumps(event),
                 routing_key=stasis_routing_key(app, node, event["type"]),

@@ -46,6 +46,8 @@ The gateways' side, declared by every gateway (idempotent):
 Nobody else builds these strings: use the names and functions below.
 """
 
+from typing import Any
+
 STASIS_EXCHANGE = "ariscale.stasis"
 STASIS_EXCHANGE_TYPE = "topic"
 _PREFIX = "stasis.app"
@@ -103,6 +105,16 @@ def ownership_queue_name(node_id: str) -> str:
 def ownership_queue_arguments() -> dict[str, object]:
     """Every declaration of an ownership queue must say the same (the broker refuses others)."""
     return {"x-single-active-consumer": True, "x-expires": OWNERSHIP_QUEUE_EXPIRES_MS}
+
+
+def declare_ownership_queue(channel: Any, node_id: str) -> None:
+    """Declare the node's ownership queue and its bindings on an AMQP channel (py-amqp's API), as
+    its agent does before it publishes (the gateways learn of a new node a moment later, and the
+    broker drops what no queue is bound for)."""
+    name = ownership_queue_name(node_id)
+    channel.queue_declare(name, durable=True, auto_delete=False, arguments=ownership_queue_arguments())
+    for key in ownership_bindings(node_id):
+        channel.queue_bind(name, STASIS_EXCHANGE, key)
 
 
 def app_binding(app: str) -> str:

@@ -24,13 +24,7 @@ from kombu.entity import Exchange
 from pydantic import BaseModel
 
 from ariscale_common import LinkState
-from ariscale_common.bus import (
-    STASIS_EXCHANGE,
-    STASIS_EXCHANGE_TYPE,
-    ownership_bindings,
-    ownership_queue_arguments,
-    ownership_queue_name,
-)
+from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, declare_ownership_queue
 from ariscale_common.health import LinkReporter
 from node_agent.call_log import log_call_step
 from node_agent.event_buffer import EventBuffer
@@ -125,14 +119,6 @@ class Publisher:
 
     # -- the publisher thread -----------------------------------------------------------------------
 
-    def _declare_ownership_queue(self, channel: Any) -> None:
-        """The node's ownership queue exists before its first event: the gateways learn of a new
-        node from Consul a moment later, and the broker drops what no queue is bound for."""
-        name = ownership_queue_name(self.node_id)
-        channel.queue_declare(name, durable=True, auto_delete=False, arguments=ownership_queue_arguments())
-        for key in ownership_bindings(self.node_id):
-            channel.queue_bind(name, STASIS_EXCHANGE, key)
-
     def _run(self) -> None:
         backoff = 0.1
         while not self._done():
@@ -142,7 +128,7 @@ class Publisher:
                     conn.ensure_connection(max_retries=1)
                     channel = conn.channel()
                     self._exchange.declare(channel=channel)
-                    self._declare_ownership_queue(channel)
+                    declare_ownership_queue(channel, self.node_id)
                     confirms = Confirms(channel)
                     self._report(LinkState.UP, "")
                     backoff = 0.1

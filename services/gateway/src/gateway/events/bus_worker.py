@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from kombu.connection import Connection
-from kombu.entity import Exchange, Queue, binding
+from kombu.entity import Exchange, Queue
 from kombu.messaging import Consumer
 from kombu.mixins import ConsumerProducerMixin
 
@@ -42,10 +42,9 @@ from ariscale_common.bus import (
     STASIS_EXCHANGE_TYPE,
     app_binding,
     app_queue_name,
+    declare_ownership_queue,
     event_id,
     gateway_queue_name,
-    ownership_bindings,
-    ownership_queue_arguments,
     ownership_queue_name,
     parse_routing_key,
 )
@@ -86,13 +85,8 @@ def app_queue(app: str) -> Queue:
     )
 
 
-def ownership_queue(node_id: str) -> Queue:
-    return Queue(
-        ownership_queue_name(node_id),
-        bindings=[binding(_stasis, routing_key=key) for key in ownership_bindings(node_id)],
-        durable=True,
-        queue_arguments=ownership_queue_arguments(),
-    )
+def _declare_app_queue(channel: Any, app: str) -> None:
+    app_queue(app)(channel).declare()
 
 
 def _delete_legacy_ownership_queue(connection: Connection) -> None:
@@ -301,19 +295,23 @@ class BusWorker(ConsumerProducerMixin):
             self._changed = False
             apps, share = set(self._wanted), set(self._share)
             known_apps, known_nodes = self._known | apps, self._nodes | share
-        wanted = {_app_lane(a): partial(self._on_app_event, a) for a in apps}
-        wanted |= {_ownership_lane(n): partial(self._on_ownership_event, n) for n in share}
-        queues = {_app_lane(a): partial(app_queue, a) for a in known_apps}
-        queues |= {_ownership_lane(n): partial(ownership_queue, n) for n in known_nodes}
-        for name in sorted(queues.keys() - self._declared):
+        declare = {_app_lane(a): partial(_declare_app_queue, app=a) for a in known_apps}
+        declare |= {_ownership_lane(n): partial(declare_ownership_queue, node_id=n) for n in known_nodes}
+        for name in sorted(declare.keys() - self._declared):
             try:
-                queues[name]()(conn.default_channel).declare()
+                declare[name](conn.default_channel)
             except ValueError as exc:  # a name the routing key grammar refuses
                 log.warning("%s: no queue: %s", name, exc)
             self._declared.add(name)
+        wanted = {_app_lane(a): (app_queue_name(a), partial(self._on_app_event, a)) for a in apps}
+        wanted |= {
+            _ownership_lane(n): (ownership_queue_name(n), partial(self._on_ownership_event, n)) for n in share
+        }
         for name in sorted(wanted.keys() - self._consumers.keys()):
-            self._consumers[name] = self._consume(name, queues[name](), wanted[name])
-            log.info("%s: consuming %s (active when no other gateway is)", name, queues[name]().name)
+            queue_name, on_message = wanted[name]
+            # Declared above (or by a node agent): a consumer's own declaration would repeat it.
+            self._consumers[name] = self._consume(name, Queue(queue_name, no_declare=True), on_message)
+            log.info("%s: consuming %s (active when no other gateway is)", name, queue_name)
         for name in sorted(self._consumers.keys() - wanted.keys() - self._finishing):
             # No new deliveries; the lane finishes the message in hand and reports FINISHED,
             # then the channel closes (:meth:`_stop_consuming`).
