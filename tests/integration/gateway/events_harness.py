@@ -5,6 +5,7 @@ the node agents, and plain websocket clients (not the project's SDK)."""
 
 import asyncio
 import contextlib
+import io
 import json
 import socket
 import threading
@@ -43,9 +44,12 @@ class GatewayServer:
             create_app(settings), log_level="warning", ws="websockets-sansio", lifespan="on"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve(sockets=[self._sock])
 
     @property
     def app(self) -> Any:
@@ -78,7 +82,17 @@ class GatewayServer:
         self._sock.close()
         # One left running would go on consuming the bus beside the next test's gateways.
         if self._thread.is_alive():
-            raise RuntimeError(f"gateway {self.settings.gateway_id} did not stop within 30 s")
+            name = self.settings.gateway_id
+            raise RuntimeError(f"gateway {name} did not stop within 30 s; its tasks:\n{self._awaiting()}")
+
+    def _awaiting(self) -> str:
+        """Where each task of the gateway's loop waits (what holds up its shutdown)."""
+        if self._loop is None:
+            return "(no loop)"
+        out = io.StringIO()
+        for task in list(asyncio.all_tasks(self._loop)):
+            task.print_stack(limit=8, file=out)
+        return out.getvalue()
 
 
 class BusPublisher:
