@@ -5,7 +5,6 @@ the node agents, and plain websocket clients (not the project's SDK)."""
 
 import asyncio
 import contextlib
-import io
 import json
 import socket
 import threading
@@ -86,13 +85,19 @@ class GatewayServer:
             raise RuntimeError(f"gateway {name} did not stop within 30 s; its tasks:\n{self._awaiting()}")
 
     def _awaiting(self) -> str:
-        """Where each task of the gateway's loop waits (what holds up its shutdown)."""
+        """Where each task of the gateway's loop waits, down its chain of awaits."""
         if self._loop is None:
             return "(no loop)"
-        out = io.StringIO()
+        lines = []
         for task in list(asyncio.all_tasks(self._loop)):
-            task.print_stack(limit=8, file=out)
-        return out.getvalue()
+            lines.append(f"{task.get_name()}{' (cancelling)' if task.cancelling() else ''}:")
+            awaited: Any = task.get_coro()
+            while awaited is not None:
+                frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+                if frame is not None:
+                    lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+                awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        return "\n".join(lines)
 
 
 class BusPublisher:
