@@ -14,6 +14,16 @@ Step = Callable[[], Awaitable[float | None]]
 RESTART_AFTER_S = 1.0
 
 
+def _asked_to_stop() -> None:
+    """Raise CancelledError when this task was cancelled: some client libraries turn the
+    CancelledError they get in the middle of I/O into their own error (a connection error, a
+    timeout), and a loop that retries on errors would then never end (a service's shutdown
+    waited for ever on one such task)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class BackgroundTask:
     """One named asyncio task running ``run`` until stopped; a crash is logged and ``run`` restarted."""
 
@@ -42,6 +52,7 @@ class BackgroundTask:
                 await self._run()
                 return
             except Exception:  # a bug: say so loudly, and keep the service's task alive
+                _asked_to_stop()
                 log.exception("background task %s crashed; restarting it", self.name)
             await asyncio.sleep(RESTART_AFTER_S)
 
@@ -64,11 +75,13 @@ class Periodic(BackgroundTask):
             try:
                 delay = await self._step() or self.interval
             except Exception as exc:  # the step's own failure: say what, try again next turn
+                _asked_to_stop()
                 # The first failure of a streak is a warning; its repeats would only flood the log.
                 level = logging.DEBUG if failing else logging.WARNING
                 log.log(level, "%s failed, retrying every %.1f s: %r", self.name, self.interval, exc)
                 failing = True
             else:
+                _asked_to_stop()  # a step may swallow its CancelledError whole
                 if failing:
                     log.info("%s works again", self.name)
                 failing = False
