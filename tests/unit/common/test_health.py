@@ -1,8 +1,10 @@
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 
 from ariscale_common import Health, LinkState
-from ariscale_common.health import health_router
+from ariscale_common.health import health_router, probe_forever
 
 
 def test_health_is_ok_only_when_every_link_is_up() -> None:
@@ -36,3 +38,20 @@ async def test_the_health_route_reports_the_apps_health() -> None:
     body = answer.json()
     assert (body["service"], body["status"]) == ("svc", "degraded")
     assert body["links"]["redis"]["state"] == "down" and body["links"]["redis"]["detail"] == "refused"
+
+
+async def test_the_probe_loop_stops_when_cancelled_just_as_a_probe_finishes() -> None:
+    """Python 3.11's ``wait_for`` returned the probe's result then, swallowing the cancellation:
+    the loop went on for ever and held the gateway's shutdown."""
+    calls = 0
+
+    async def probe() -> bool:
+        nonlocal calls
+        calls += 1
+        prober.cancel()  # lands as the probe finishes
+        return True
+
+    prober = asyncio.create_task(probe_forever(Health("test"), "link", probe, interval=0.01))
+    done, _ = await asyncio.wait({prober}, timeout=30)
+    assert done and prober.cancelled(), f"still probing after {calls} probes"
+    assert calls == 1

@@ -62,7 +62,8 @@ class CallControl:
             playback: Event = await self.ari("POST", f"{target}/play/{playback_id}", {"media": media})
             if not wait:
                 return playback
-            done = await asyncio.wait_for(finished, timeout)
+            async with asyncio.timeout(timeout):
+                done = await finished
             final: Event = done.get("playback", playback)
             return final
         finally:

@@ -71,7 +71,8 @@ async def probe_forever(
     """Keep ``link``'s state current for a client that reconnects by itself (e.g. redis-py)."""
     while True:
         try:
-            await asyncio.wait_for(probe(), interval)
+            async with asyncio.timeout(interval):
+                await probe()
         except Exception as exc:  # whatever the client raises, the link is down for now
             health.set(link, LinkState.DOWN, f"{type(exc).__name__}: {exc}")
         else:

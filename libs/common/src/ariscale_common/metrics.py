@@ -75,7 +75,8 @@ class _Sampled(Collector):
 
 async def _sample(sampler: Sampler) -> list[Metric]:
     try:
-        return list(await asyncio.wait_for(sampler(), SAMPLE_TIMEOUT_S))
+        async with asyncio.timeout(SAMPLE_TIMEOUT_S):
+            return list(await sampler())
     except Exception as exc:  # the scrape still answers, without this sampler's families
         log.warning("metrics sampler %s failed: %s", getattr(sampler, "__qualname__", sampler), exc)
         return []

@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop.set()
             try:
-                await asyncio.wait_for(runner, 10)
+                async with asyncio.timeout(10):
+                    await runner
             except TimeoutError:
                 log.warning("the conference app did not stop within 10 s: cancelled it")
 

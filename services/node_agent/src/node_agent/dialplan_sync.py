@@ -87,7 +87,8 @@ class DialplanSync:
                 await self._dirty.wait()
             else:  # not routed yet: look again soon, ROUTE_WAIT_S may have passed
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._dirty.wait(), RECHECK_S)
+                    async with asyncio.timeout(RECHECK_S):
+                        await self._dirty.wait()
             self._dirty.clear()
             try:
                 await self.apply()

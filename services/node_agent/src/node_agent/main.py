@@ -85,14 +85,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*(task.stop() for task in tasks))
             await subscriptions.aclose()
             try:
-                await asyncio.wait_for(dialplan.clear(), SHUTDOWN_STEP_S)
+                async with asyncio.timeout(SHUTDOWN_STEP_S):
+                    await dialplan.clear()
             except Exception as exc:  # Asterisk gone or slow: shutting down goes on regardless
                 log.warning(
                     "%s: dialplan globals not cleared (%r): calls to this node's numbers still enter"
                     " Stasis, with no agent to publish their events, until Asterisk restarts",
                     node_id, exc,
                 )  # fmt: skip
-            await asyncio.wait_for(registration.deregister(), SHUTDOWN_STEP_S)
+            async with asyncio.timeout(SHUTDOWN_STEP_S):
+                await registration.deregister()
             await asyncio.to_thread(publisher.stop, SHUTDOWN_STEP_S)
             await ari.aclose()
 

@@ -150,7 +150,8 @@ class NodeFailover:
     async def _probe(self, node: Node) -> str | None:
         """Asterisk's start time if the node's ARI answers ("" if it does not say); None if not."""
         try:
-            info = await asyncio.wait_for(self._nodes.client(node).get("/asterisk/info"), PROBE_TIMEOUT_S)
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                info = await self._nodes.client(node).get("/asterisk/info")
         except (AriError, TimeoutError):
             return None
         status = info.get("status") if isinstance(info, dict) else None
