@@ -134,6 +134,7 @@ class BusWorker(ConsumerProducerMixin):
         self._changed = True  # any of the four since the last _reconcile (under _lock)
         self._consumers: dict[str, Consumer] = {}  # thread side: lane name -> consumer on its own channel
         self._finishing: set[str] = set()  # thread side: lanes that finish before their channel closes
+        self._giving_back: set[str] = set()  # thread side: lanes that left a delivery unacknowledged
         self._lanes: dict[str, Lane] = {}  # thread side: consumer name -> its lane
         self._settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
         self._unacked: dict[str, tuple[Lane, Any, int]] = {}  # lane name -> (lane, last handled, count)
@@ -252,6 +253,7 @@ class BusWorker(ConsumerProducerMixin):
         self._conn = connection
         self._consumers = {}  # channels of the previous connection died with it
         self._finishing = set()
+        self._giving_back = set()
         self._declared = set()
         self._mark_changed()
         _delete_legacy_ownership_queue(connection)
@@ -312,7 +314,8 @@ class BusWorker(ConsumerProducerMixin):
             # Declared above (or by a node agent): a consumer's own declaration would repeat it.
             self._consumers[name] = self._consume(name, Queue(queue_name, no_declare=True), on_message)
             log.info("%s: consuming %s (active when no other gateway is)", name, queue_name)
-        for name in sorted(self._consumers.keys() - wanted.keys() - self._finishing):
+        ending = (self._consumers.keys() - wanted.keys()) | (self._giving_back & self._consumers.keys())
+        for name in sorted(ending - self._finishing):
             # No new deliveries; the lane finishes the message in hand and reports FINISHED,
             # then the channel closes (:meth:`_stop_consuming`).
             with contextlib.suppress(Exception):
@@ -332,6 +335,7 @@ class BusWorker(ConsumerProducerMixin):
         """Close the lane's channel: its unacknowledged messages go back to the queue, in order."""
         self._ack_lane(name)  # handled ones stay handled
         self._finishing.discard(name)
+        self._giving_back.discard(name)
         self._mark_changed()  # it may be wanted again already
         consumer = self._consumers.pop(name)
         lane = self._lanes.pop(name, None)
@@ -343,10 +347,22 @@ class BusWorker(ConsumerProducerMixin):
 
     # -- deliveries (thread side): each handed to its lane, none waited for -----------------------
 
+    def _handing_back(self, name: str, wanted: bool) -> bool:
+        """Whether to leave this delivery unacknowledged: its lane is no longer wanted, or left one
+        unacknowledged already. An ack covers every earlier delivery of the channel, so once one
+        is left, the lane handles nothing more: it winds down and its channel's close gives them
+        all back, in order (even if the lane is wanted again meanwhile)."""
+        if wanted and name not in self._giving_back:
+            return False
+        self._giving_back.add(name)
+        self._mark_changed()
+        return True
+
     def _on_ownership_event(self, node: str, message: Any) -> None:
         with self._lock:
-            if node not in self._share:
-                return  # being handed back: left unacknowledged, the channel's close requeues it
+            wanted = node in self._share
+        if self._handing_back(_ownership_lane(node), wanted):
+            return
         try:
             app, sender, event_type = parse_routing_key(message.delivery_info["routing_key"])
         except ValueError as exc:
@@ -364,8 +380,9 @@ class BusWorker(ConsumerProducerMixin):
 
     def _on_app_event(self, app: str, message: Any) -> None:
         with self._lock:
-            if app not in self._wanted:
-                return  # being handed back: left unacknowledged, the channel's close requeues it
+            wanted = app in self._wanted
+        if self._handing_back(_app_lane(app), wanted):
+            return
         headers = dict(message.headers or {})
         avoid = headers.pop(AVOID_HEADER, None)
         headers.pop(SEQ_HEADER, None)
