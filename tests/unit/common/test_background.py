@@ -1,6 +1,8 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from ariscale_common.background import BackgroundTask, Periodic
 
 
@@ -41,18 +43,16 @@ class Counted:
         await self._io()
 
 
-async def test_a_periodic_task_stops_even_when_its_step_turns_the_cancellation_into_an_error() -> None:
-    step = Counted(io_that_turns_cancellation_into_an_error)
+@pytest.mark.parametrize(
+    "io",
+    [io_that_turns_cancellation_into_an_error, io_that_swallows_cancellation],
+    ids=["turned into an error", "swallowed"],
+)
+async def test_a_periodic_task_stops_whatever_its_step_makes_of_the_cancellation(
+    io: Callable[[], Awaitable[None]],
+) -> None:
+    step = Counted(io)
     task = Periodic("test-periodic", step, interval=0.01)
-    task.start()
-    await step.began.wait()
-    assert await stopped(task), "the task went on to its next step"
-    assert step.calls == 1
-
-
-async def test_a_periodic_task_stops_even_when_its_step_swallows_the_cancellation() -> None:
-    step = Counted(io_that_swallows_cancellation)
-    task = Periodic("test-swallowing", step, interval=0.01)
     task.start()
     await step.began.wait()
     assert await stopped(task), "the task went on to its next step"

@@ -195,10 +195,6 @@ class BusWorker(ConsumerProducerMixin):
             self._changed |= share != self._share or known != self._nodes
             self._share, self._nodes = share, known
 
-    def tracking(self) -> set[str]:
-        with self._lock:
-            return set(self._share)
-
     # -- the worker thread -----------------------------------------------------------------------
 
     def _run_forever(self) -> None:
