@@ -2,7 +2,8 @@
 
 Kombu is synchronous: the consumer runs in its own thread, survives broker restarts (it
 reconnects), and acks each message only after recording it, so nothing is lost; a redelivery
-shows up as a repeated (``agent_run``, ``seq``) header pair.
+shows up as a repeated (``agent_run``, ``seq``) header pair. A message of several events is
+recorded as one :class:`BusEvent` per event, each with the headers and key it would have alone.
 """
 
 import contextlib
@@ -18,7 +19,13 @@ from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 from kombu.message import Message
 
-from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE
+from ariscale_common.bus import (
+    STASIS_EXCHANGE,
+    STASIS_EXCHANGE_TYPE,
+    parse_routing_key,
+    stasis_routing_key,
+    unpack_events,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,12 @@ class BusEvent:
         return str(self.headers["node_id"])
 
 
+def _key_of(message_key: str, event_type: str) -> str:
+    """The key an event of a message of several would have had alone."""
+    app, node, _ = parse_routing_key(message_key)
+    return stasis_routing_key(app, node, event_type)
+
+
 class BusTap:
     """Collects every message routed to ``bindings`` (topic patterns) in arrival order."""
 
@@ -67,14 +80,18 @@ class BusTap:
             return [m for m in self.messages if event_type is None or m.type == event_type]
 
     def _record(self, body: Any, message: Message) -> None:
+        key = message.delivery_info["routing_key"]
+        properties = {
+            **message.properties,
+            "content_type": message.content_type,
+            "content_encoding": message.content_encoding,
+        }
+        raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+        events = unpack_events(raw, dict(message.headers or {}))
         with self._lock:
-            key = message.delivery_info["routing_key"]
-            properties = {
-                **message.properties,
-                "content_type": message.content_type,
-                "content_encoding": message.content_encoding,
-            }
-            self.messages.append(BusEvent(key, dict(message.headers), message.body, properties))
+            for event in events:
+                own_key = key if len(events) == 1 else _key_of(key, str(event.event_type))
+                self.messages.append(BusEvent(own_key, event.headers, event.body, properties))
         message.ack()
 
     def _run(self) -> None:

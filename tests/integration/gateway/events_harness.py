@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from ariscale_common.bus import (
 from gateway.events.sequence import SEQ_FIELD
 from gateway.main import create_app
 from gateway.settings import Settings
+from node_agent.events import bus_message, outgoing
 
 
 class GatewayServer:
@@ -108,15 +110,15 @@ class BusPublisher:
         self._exchange = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
         self._lock = threading.Lock()
         self._nodes: set[str] = set()  # whose ownership queue it declared
+        self._agent_run = uuid.uuid4().hex[:12]
+        self._seq = 0
         with self._lock:
             self._producer = Producer(self._conn.channel(), exchange=self._exchange)
             self._exchange(self._producer.channel).declare()
 
     def publish_sync(self, app: str, node: str, event: dict[str, Any]) -> None:
         with self._lock:
-            if node not in self._nodes:
-                declare_ownership_queue(self._producer.channel, node)
-                self._nodes.add(node)
+            self._declare_node(node)
             self._producer.publish(
                 json.dumps(event),
                 routing_key=stasis_routing_key(app, node, event["type"]),
@@ -124,6 +126,33 @@ class BusPublisher:
                 content_encoding="utf-8",
                 delivery_mode=2,
             )
+
+    def _declare_node(self, node: str) -> None:
+        if node not in self._nodes:
+            declare_ownership_queue(self._producer.channel, node)
+            self._nodes.add(node)
+
+    async def publish_together(self, app: str, node: str, *events: dict[str, Any]) -> None:
+        """The events in one message, with their headers, as a node's agent sends a burst."""
+
+        def publish_message() -> None:
+            with self._lock:
+                self._declare_node(node)
+                numbered = []
+                for event in events:
+                    self._seq += 1
+                    numbered.append(bus_message(json.dumps(event), app, node, self._agent_run, self._seq))
+                (message,) = outgoing(numbered)
+                self._producer.publish(
+                    message.body,
+                    routing_key=message.routing_key,
+                    headers=message.headers,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                )
+
+        await asyncio.to_thread(publish_message)
 
     async def publish(self, app: str, node: str, *events: dict[str, Any]) -> None:
         def publish_all() -> None:

@@ -7,7 +7,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ariscale_common.keyspace import Keyspace
-from gateway.events.sequence import EventLog
+from gateway.events.sequence import EventLog, ToStamp
 from gateway.exceptions import ResumeExpired, SequenceUnknown
 from tests.integration.gateway.conftest import EVENTS_REDIS_URL
 
@@ -62,6 +62,39 @@ async def test_an_event_delivered_again_keeps_its_number_and_text(
                             now=time.time())  # fmt: skip
     assert again is not None and (again.seq, again.text) == (1, '{"n": 1}')
     assert again.instance != first.instance and again.previous == first.instance
+
+
+async def test_events_numbered_together_are_numbered_as_one_by_one(
+    redis_client: Redis, keys: Keyspace
+) -> None:
+    log = EventLog(redis_client, keys)
+    await live(redis_client, keys, "g/a", "g/b")
+    before = await log.stamp("app", "c1", '{"n": 0}', event_id="n1.run.1", now=time.time())
+    batch = [
+        ToStamp("c2", '{"n": 1}', "n1.run.2"),  # a new call: the next instance in turn
+        ToStamp("c1", '{"n": 2}', "n1.run.3"),  # sticks to c1's instance
+        ToStamp("c2", '{"n": 3}', "n1.run.4", ending=True),  # sticks to the instance c2 just got
+        ToStamp(None, '{"n": 4}'),  # no call, no id: the first live instance
+        ToStamp("c1", '{"n": "again"}', "n1.run.1"),  # delivered again: its number and text
+    ]
+    stamped = await log.stamp_many("app", batch, now=time.time())
+    assert before is not None and stamped is not None
+    assert [s.seq for s in stamped] == [2, 3, 4, 5, 1]
+    other = "g/a" if before.instance == "g/b" else "g/b"  # round robin: c2 gets the other one
+    assert [s.instance for s in stamped] == [other, before.instance, other, "g/a", before.instance]
+    assert [s.text for s in stamped] == [None, None, None, None, '{"n": 0}']
+    assert {s.epoch for s in stamped} == {before.epoch}
+    logged = await redis_client.hmget(keys.event_log("app"), ["last", "ev:2", "ev:5"])
+    assert logged == [b"5", b'{"n": 1}', b'{"n": 4}']
+    assert await redis_client.ttl(keys.assignment("app", "c2")) <= 60  # ended: kept a minute only
+
+
+async def test_nobody_live_means_none_of_the_events_is_numbered(redis_client: Redis, keys: Keyspace) -> None:
+    log = EventLog(redis_client, keys)
+    assert await log.stamp_many("app", [ToStamp("c", "{}"), ToStamp("d", "{}")], now=time.time()) is None
+    await live(redis_client, keys, "g/a")
+    stamped = await log.stamp_many("app", [ToStamp("c", "{}")], now=time.time())
+    assert stamped is not None and [s.seq for s in stamped] == [1]
 
 
 async def test_resume_replays_what_went_to_the_old_connection_and_takes_it_over(

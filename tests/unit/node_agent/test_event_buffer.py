@@ -64,11 +64,42 @@ def test_capacity_must_be_positive() -> None:
         EventBuffer[int](0)
 
 
-def test_peek_many_reads_the_head_in_order_without_removing_it() -> None:
+def test_take_unsent_hands_each_item_out_once_and_keeps_it_until_popped() -> None:
     buffer: EventBuffer[int] = EventBuffer(10)
-    assert buffer.peek_many(3, 0) == []
+    assert buffer.take_unsent(3, 0) == []
     for item in range(5):
         buffer.put(item)
-    assert buffer.peek_many(3, 0) == [0, 1, 2]
-    assert buffer.peek_many(9, 0) == [0, 1, 2, 3, 4]
+    assert buffer.take_unsent(3, 0) == [0, 1, 2]
+    assert buffer.take_unsent(9, 0) == [3, 4]
+    assert buffer.take_unsent(9, 0) == []
     assert len(buffer) == 5  # nothing leaves before it is confirmed
+    assert buffer.pop_if(0) and buffer.pop_if(1)
+    buffer.put(5)
+    assert buffer.take_unsent(9, 0) == [5]  # popping the head does not hand anything out again
+
+
+def test_rewind_hands_out_again_everything_not_popped_in_order() -> None:
+    buffer: EventBuffer[int] = EventBuffer(10)
+    for item in range(4):
+        buffer.put(item)
+    assert buffer.take_unsent(3, 0) == [0, 1, 2]
+    assert buffer.pop_if(0)
+    buffer.rewind()  # the connection failed before 1 and 2 were confirmed
+    assert buffer.take_unsent(9, 0) == [1, 2, 3]
+
+
+def test_an_evicted_item_that_was_sent_does_not_hide_an_unsent_one() -> None:
+    buffer: EventBuffer[int] = EventBuffer(2)
+    buffer.put(0)
+    buffer.put(1)
+    assert buffer.take_unsent(1, 0) == [0]
+    assert buffer.put(2) == 0  # evicts the one in flight
+    assert buffer.take_unsent(9, 0) == [1, 2]
+
+
+def test_take_unsent_waits_for_an_item_from_another_thread() -> None:
+    buffer: EventBuffer[str] = EventBuffer(2)
+    buffer.put("sent")
+    assert buffer.take_unsent(1, 0) == ["sent"]
+    threading.Timer(0.05, buffer.put, args=("late",)).start()
+    assert buffer.take_unsent(1, 5) == ["late"]

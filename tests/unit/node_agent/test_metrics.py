@@ -4,12 +4,15 @@ from node_agent.publisher import EventStats
 
 
 def test_event_counters_and_buffer() -> None:
-    stats = EventStats(agent_run="r", received=10, published=7, buffered=3, dropped=1, buffer_capacity=100)
+    stats = EventStats(
+        agent_run="r", received=10, published=7, messages=4, buffered=3, dropped=1, buffer_capacity=100
+    )
     got = {(s.name, s.labels["node"]): s.value for f in event_metrics("n1", stats) for s in f.samples}
     assert got == {
         ("ariscale_agent_events_received_total", "n1"): 10,
         ("ariscale_agent_events_published_total", "n1"): 7,
         ("ariscale_agent_events_dropped_total", "n1"): 1,
+        ("ariscale_agent_bus_messages_total", "n1"): 4,
         ("ariscale_agent_events_buffered", "n1"): 3,
     }
 

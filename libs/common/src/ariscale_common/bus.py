@@ -4,13 +4,24 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
 
     stasis.app.<app>.<node id>.<EventType>        e.g. stasis.app.conf.n1.StasisStart
 
-* Publisher: the node agent of ``<node id>``, one message per ARI event, body = the event's JSON
-  exactly as Asterisk sent it, persistent, with publisher confirms.
+* Publisher: the node agent of ``<node id>``, persistent messages, with publisher confirms. A
+  message carries one ARI event — body = the event's JSON exactly as Asterisk sent it — or a run
+  of consecutive events of one app (at most ``MAX_EVENTS_PER_MESSAGE``; what one Asterisk sends
+  in a burst, e.g. a hangup's three): body = a JSON array of them, each exactly as sent, with
+  headers ``lengths`` (each event's length in bytes) and ``event_types`` (each one's type). Use
+  :func:`unpack_events`: it takes both forms. Fewer, larger messages are what makes the broker,
+  the agent and the gateway's reader cheaper per call.
 * Headers of each message (so consumers need not parse the body): ``node_id``, ``app``,
   ``event_type`` (the key's words), ``agent_run`` (random id of the publishing agent process) and
-  ``seq`` (1, 2, 3 … per ``agent_run``, in the order the agent received the events from ARI);
+  ``seq`` (1, 2, 3 … per event and ``agent_run``, in the order the agent received the events from
+  ARI; a message of several events carries its first one's, the next ones follow on);
   ``message_id`` = ``<node_id>.<agent_run>.<seq>``. Delivery is at least once: after a broker
   failure the same ``seq`` may arrive twice; a gap in ``seq`` means the agent's buffer overflowed.
+* The key's ``<EventType>`` of a message of several events is the first of their types that
+  changes ownership (:data:`OWNERSHIP_EVENT_TYPES`), else the first one's
+  (:func:`message_type`): a binding on a type that changes ownership gets every event of that
+  type, in messages that may carry other events too; a binding on another type gets the
+  messages whose key names it (consumers that need every event of one type bind the app's key).
 * Consumers: the gateway binds ``stasis.app.<app>.#`` per app (all nodes, all events); tests and
   tools may bind narrower keys. Events for the internal link app use ``<app>`` = ``ariscale-link``.
 
@@ -46,6 +57,8 @@ The gateways' side, declared by every gateway (idempotent):
 Nobody else builds these strings: use the names and functions below.
 """
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 STASIS_EXCHANGE = "ariscale.stasis"
@@ -57,6 +70,9 @@ HEADER_APP = "app"
 HEADER_EVENT_TYPE = "event_type"
 HEADER_AGENT_RUN = "agent_run"
 HEADER_SEQ = "seq"
+HEADER_LENGTHS = "lengths"  # a message of several events: each one's length in bytes, in order
+HEADER_EVENT_TYPES = "event_types"  # … and each one's type
+MAX_EVENTS_PER_MESSAGE = 64
 
 GATEWAY_EXCHANGE = "ariscale.gateway"
 LEGACY_OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
@@ -78,13 +94,71 @@ SEQ_HEADER = "ariscale-seq"  # the event's number in its app's sequence (gateway
 EPOCH_HEADER = "ariscale-epoch"  # … and the id of that sequence (a new one after Redis lost it)
 
 
-def event_id(headers: dict[str, object]) -> str | None:
+def event_id(headers: Mapping[str, object]) -> str | None:
     """The id of the event a message carries (``message_id``'s form), the same on every delivery
     of it; None when a header is missing (a publisher other than a node agent)."""
     parts = [headers.get(HEADER_NODE_ID), headers.get(HEADER_AGENT_RUN), headers.get(HEADER_SEQ)]
     if any(p is None or p == "" for p in parts):
         return None
     return ".".join(str(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class CarriedEvent:
+    """One event of a bus message: its text as Asterisk sent it, and the headers a message of
+    this event alone would have (its own ``event_type`` and ``seq``)."""
+
+    body: bytes
+    headers: dict[str, object]
+
+    @property
+    def event_type(self) -> str | None:
+        event_type = self.headers.get(HEADER_EVENT_TYPE)
+        return event_type if isinstance(event_type, str) else None
+
+    @property
+    def event_id(self) -> str | None:
+        return event_id(self.headers)
+
+
+def pack_events(bodies: Sequence[bytes]) -> tuple[bytes, list[int]]:
+    """The body of a message of several events (a JSON array of them as they are) and the
+    ``lengths`` header that lets a consumer slice it without parsing it."""
+    return b"[" + b",".join(bodies) + b"]", [len(body) for body in bodies]
+
+
+def unpack_events(body: bytes, headers: Mapping[str, object]) -> list[CarriedEvent]:
+    """The events a message carries, in order; ValueError when it claims several and its
+    ``lengths`` do not cut its body into them."""
+    lengths = headers.get(HEADER_LENGTHS)
+    if lengths is None:
+        return [CarriedEvent(body, dict(headers))]
+    types = headers.get(HEADER_EVENT_TYPES)
+    if (
+        not isinstance(lengths, list)
+        or not isinstance(types, list)
+        or len(types) != len(lengths)
+        or not all(isinstance(n, int) and n > 0 for n in lengths)
+        or sum(lengths) + len(lengths) + 1 != len(body)
+    ):
+        raise ValueError(f"{HEADER_LENGTHS}/{HEADER_EVENT_TYPES} do not describe a body of {len(body)} bytes")
+    common = {k: v for k, v in headers.items() if k not in (HEADER_LENGTHS, HEADER_EVENT_TYPES)}
+    seq = headers.get(HEADER_SEQ)
+    events, start = [], 1
+    for index, (length, event_type) in enumerate(zip(lengths, types, strict=True)):
+        own = {**common, HEADER_EVENT_TYPE: event_type}
+        if isinstance(seq, int):
+            own[HEADER_SEQ] = seq + index
+        else:
+            own.pop(HEADER_SEQ, None)  # no number to count on from: no id
+        events.append(CarriedEvent(body[start : start + length], own))
+        start += length + 1
+    return events
+
+
+def message_type(event_types: Sequence[str]) -> str:
+    """The type word of the key of a message carrying events of these types, in order."""
+    return next((t for t in event_types if t in OWNERSHIP_EVENT_TYPES), event_types[0])
 
 
 def stasis_routing_key(app: str, node_id: str, event_type: str) -> str:

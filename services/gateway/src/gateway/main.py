@@ -192,7 +192,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> tuple[Inst
         asyncio.get_running_loop(),
         core.health,
         track=tracker.handle,
-        dispatch=dispatcher.dispatch,
+        dispatch=dispatcher.dispatch_many,
         deliver=dispatcher.deliver,
     )
     # The worker consumes an app's queue only while this gateway has websockets of the app.

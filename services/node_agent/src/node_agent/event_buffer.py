@@ -4,9 +4,10 @@ The loop never blocks on it: :meth:`EventBuffer.put` always returns at once. Whe
 full the *oldest* item makes room (recent events describe calls still in progress, which matter
 more to the gateway than stale ones); every such loss is counted in :attr:`dropped`.
 
-The consumer reads the head with :meth:`peek_many`, publishes it, and only then removes it with
-:meth:`pop_if`: an item whose publication failed stays at the head and goes first after the
-broker comes back, so order is kept.
+The consumer takes the items it has not sent yet with :meth:`take_unsent` (they stay in the
+buffer), publishes them, and removes each from the head with :meth:`pop_if` once the broker
+confirmed it. After a failure :meth:`rewind` makes every item still there unsent again: what was
+not confirmed goes first after the broker comes back, so order is kept (at least once).
 """
 
 import itertools
@@ -25,6 +26,7 @@ class EventBuffer(Generic[T]):
         self.dropped = 0
         self.received = 0
         self._items: deque[T] = deque()
+        self._sent = 0  # the first _sent items were handed out by take_unsent
         self._ready = threading.Condition()
 
     def __len__(self) -> int:
@@ -39,6 +41,7 @@ class EventBuffer(Generic[T]):
             if len(self._items) >= self.capacity:
                 # An evicted head may be in flight: it can still arrive, but it counts as dropped.
                 evicted = self._items.popleft()
+                self._sent = max(0, self._sent - 1)
                 self.dropped += 1
             self._items.append(item)
             self._ready.notify()
@@ -46,21 +49,32 @@ class EventBuffer(Generic[T]):
 
     def peek(self, timeout: float) -> T | None:
         """The oldest item, waiting up to ``timeout`` seconds for one; None if still empty."""
-        head = self.peek_many(1, timeout)
-        return head[0] if head else None
-
-    def peek_many(self, limit: int, timeout: float) -> list[T]:
-        """Up to ``limit`` oldest items, in order, waiting up to ``timeout`` seconds for one."""
         with self._ready:
             if not self._items:
                 self._ready.wait(timeout)
-            return list(itertools.islice(self._items, limit))
+            return self._items[0] if self._items else None
+
+    def take_unsent(self, limit: int, timeout: float) -> list[T]:
+        """Up to ``limit`` of the oldest items not taken yet, in order, waiting up to ``timeout``
+        seconds for one; they stay in the buffer (and count in its length) until popped."""
+        with self._ready:
+            if self._sent >= len(self._items) and timeout > 0:
+                self._ready.wait(timeout)
+            taken = list(itertools.islice(self._items, self._sent, self._sent + limit))
+            self._sent += len(taken)
+            return taken
+
+    def rewind(self) -> None:
+        """Every item still buffered is unsent again (the connection that took them failed)."""
+        with self._ready:
+            self._sent = 0
 
     def pop_if(self, item: T) -> bool:
         """Remove the head if it is ``item`` (it may have been evicted meanwhile); True if removed."""
         with self._ready:
             if self._items and self._items[0] is item:
                 self._items.popleft()
+                self._sent = max(0, self._sent - 1)
                 return True
             return False
 

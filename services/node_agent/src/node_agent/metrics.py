@@ -44,6 +44,13 @@ def event_metrics(node_id: str, stats: "EventStats") -> list[Metric]:
         counter = CounterMetricFamily(f"ariscale_agent_events_{what}", doc, labels=["node"])
         counter.add_metric([node_id], getattr(stats, what))
         families.append(counter)
+    messages = CounterMetricFamily(
+        "ariscale_agent_bus_messages",
+        "AMQP messages the published events went in (events that come together share one).",
+        labels=["node"],
+    )
+    messages.add_metric([node_id], stats.messages)
+    families.append(messages)
     families.append(
         node_gauge(
             "ariscale_agent_events_buffered",

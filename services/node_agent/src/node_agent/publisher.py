@@ -1,11 +1,15 @@
 """Every ARI event to RabbitMQ: a Kombu connection in its own thread, fed through an EventBuffer.
 
 Kombu is synchronous, so it never runs on the event loop. The loop calls :meth:`Publisher.submit`
-(non-blocking); the thread publishes the buffer's head (up to ``BATCH`` events at a time) to the
-durable topic exchange ``ariscale.stasis`` and removes them only once the broker confirmed them
-all: one confirm wait per batch, not per event.
-While the broker is unreachable events pile up in the bounded buffer and are flushed in order
-when the thread reconnects (backoff capped at ``reconnect_max_s``).
+(non-blocking); the thread publishes what is buffered as soon as it is there to the durable topic
+exchange ``ariscale.stasis`` — the events waiting together, consecutive ones of one app in one
+message (:func:`node_agent.events.outgoing`) — and removes them from the buffer only once the
+broker confirmed them. Confirms are asynchronous: the thread goes on publishing while earlier
+messages wait for theirs (up to ``MAX_IN_FLIGHT``), so an event never waits for the confirm of an
+earlier one (waiting for a batch's confirms before the next publish added the broker's fsync, a
+few ms, to the events that came during it). While the broker is unreachable events pile up in
+the bounded buffer, and everything unconfirmed is published again, in order, when the thread
+reconnects (backoff capped at ``reconnect_max_s``).
 
 Messages go out with the channel's own ``basic_publish`` (through Kombu's transport, so on the
 wire they are what ``Producer.publish`` sends): the producer's per-message preparation was about
@@ -16,7 +20,8 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from collections import deque
+from typing import Any, NamedTuple
 
 from amqp.exceptions import MessageNacked
 from kombu.connection import Connection
@@ -28,14 +33,26 @@ from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, declare_o
 from ariscale_common.health import LinkReporter
 from node_agent.call_log import log_call_step
 from node_agent.event_buffer import EventBuffer
-from node_agent.events import CONTENT_TYPE, BusMessage, InvalidEvent, bus_message, parse_event
+from node_agent.events import (
+    CONTENT_TYPE,
+    BusMessage,
+    InvalidEvent,
+    Outgoing,
+    bus_message,
+    outgoing,
+    parse_event,
+)
 from node_agent.metrics import PUBLISH_CONFIRM_SECONDS
 
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT_S = 5.0
-BATCH = 256  # events published before waiting for their confirms
+BATCH = 256  # events taken from the buffer at a time
+MAX_IN_FLIGHT = 1024  # messages published and not confirmed yet
 IDLE_POLL_S = 0.5
+# While confirms are due the thread reads the broker's answers; it looks for new events at least
+# this often (a new event waits at most this long, instead of for the earlier ones' confirms).
+CONFIRM_POLL_S = 0.001
 HEARTBEAT_S = 10
 DROP_LOG_EVERY = 1000  # an overflowing buffer logs its first loss, then every thousandth
 
@@ -46,6 +63,7 @@ class EventStats(BaseModel):
     agent_run: str
     received: int
     published: int
+    messages: int  # the AMQP messages the published events went in
     buffered: int
     dropped: int
     buffer_capacity: int
@@ -63,6 +81,7 @@ class Publisher:
         self.node_id = node_id
         self.agent_run = uuid.uuid4().hex[:12]
         self.published = 0
+        self.messages = 0
         self._url = amqp_url
         self._buffer = buffer
         self._report = report
@@ -99,6 +118,7 @@ class Publisher:
             agent_run=self.agent_run,
             received=self._buffer.received,
             published=self.published,
+            messages=self.messages,
             buffered=len(self._buffer),
             dropped=self._buffer.dropped,
             buffer_capacity=self._buffer.capacity,
@@ -148,20 +168,39 @@ class Publisher:
         )
 
     def _pump(self, conn: Connection, channel: Any, confirms: "Confirms") -> None:
+        self._buffer.rewind()  # a new connection: whatever was not confirmed goes (again), in order
+        in_flight: deque[InFlight] = deque()
         while not self._done():
-            batch = self._buffer.peek_many(BATCH, IDLE_POLL_S)
-            if not batch:
-                self._check_alive(conn)
-                continue
-            for message in batch:
+            room = MAX_IN_FLIGHT - len(in_flight)
+            wait = 0.0 if in_flight else IDLE_POLL_S
+            fresh = self._buffer.take_unsent(min(BATCH, room), wait) if room > 0 else []
+            sent_at = time.monotonic()
+            for message in outgoing(fresh):
                 _publish(channel, message)
-            started = time.perf_counter()
-            confirms.wait(conn, len(batch), CONFIRM_TIMEOUT_S)
-            PUBLISH_CONFIRM_SECONDS.observe(time.perf_counter() - started)
-            # Reached only once the broker confirmed the whole batch: now it may leave.
-            for message in batch:
-                self._buffer.pop_if(message)
-            self.published += len(batch)
+                in_flight.append(InFlight(confirms.published(), sent_at, message.events))
+            if in_flight:
+                confirms.read(conn, CONFIRM_POLL_S)
+                self._release_confirmed(in_flight, confirms)
+            elif not fresh:
+                self._check_alive(conn)
+
+    def _release_confirmed(self, in_flight: "deque[InFlight]", confirms: "Confirms") -> None:
+        """Remove from the buffer what the broker confirmed, oldest first; raise on a nack or on a
+        confirm overdue (the caller reconnects and publishes everything unconfirmed again)."""
+        now = time.monotonic()
+        while in_flight and confirms.confirmed(in_flight[0].tag):
+            done = in_flight.popleft()
+            confirms.forget(done.tag)
+            # Reached only once the broker has them: now they may leave.
+            for event in done.events:
+                self._buffer.pop_if(event)
+            self.published += len(done.events)
+            self.messages += 1
+            PUBLISH_CONFIRM_SECONDS.observe(now - done.sent_at)
+        if confirms.nacked:
+            raise MessageNacked(f"the broker refused a message (up to tag {confirms.last_tag})")
+        if in_flight and now - in_flight[0].sent_at > CONFIRM_TIMEOUT_S:
+            raise TimeoutError(f"no confirm for {len(in_flight)} message(s) in {CONFIRM_TIMEOUT_S} s")
 
     @staticmethod
     def _check_alive(conn: Connection) -> None:
@@ -173,41 +212,57 @@ class Publisher:
             pass
 
 
+class InFlight(NamedTuple):
+    """A message published on the current channel, waiting for the broker's confirm."""
+
+    tag: int
+    sent_at: float
+    events: list[BusMessage]
+
+
 class Confirms:
-    """Publisher confirms on one channel, counted by delivery tag (the broker acks several at once)."""
+    """Publisher confirms on one channel, by delivery tag: one ack may cover every tag up to its
+    own (``multiple``), and the broker does not promise to confirm in order."""
 
     def __init__(self, channel: Any) -> None:
         channel.confirm_select()
         channel.events["basic_ack"].add(self._acked)
         channel.events["basic_nack"].add(self._nacked)
-        self.sent = 0
-        self.confirmed = 0
+        self.last_tag = 0
+        self._up_to = 0  # every tag up to this one is confirmed
+        self._single: set[int] = set()  # tags above it confirmed one by one
         self.nacked = False
 
+    def published(self) -> int:
+        """The delivery tag of the message just published (the channel counts them from 1)."""
+        self.last_tag += 1
+        return self.last_tag
+
     def _acked(self, delivery_tag: int, multiple: bool) -> None:
-        self.confirmed = max(self.confirmed, delivery_tag)
+        if multiple:
+            self._up_to = max(self._up_to, delivery_tag)
+        else:
+            self._single.add(delivery_tag)
 
     def _nacked(self, delivery_tag: int, multiple: bool) -> None:
         self.nacked = True
 
-    def wait(self, conn: Connection, count: int, timeout: float) -> None:
-        """Until the broker confirmed the ``count`` messages just published; raise if it did not.
+    def confirmed(self, tag: int) -> bool:
+        return tag <= self._up_to or tag in self._single
 
-        A nack or a timeout raises: the caller reconnects and publishes the batch again (at least
-        once, never lost).
-        """
-        self.sent += count
-        deadline = time.monotonic() + timeout
-        while self.confirmed < self.sent:
-            if self.nacked:
-                raise MessageNacked(f"the broker refused a message (up to tag {self.sent})")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no confirm for {self.sent - self.confirmed} message(s) in {timeout} s")
-            conn.drain_events(timeout=remaining)
+    def forget(self, tag: int) -> None:
+        self._single.discard(tag)
+
+    @staticmethod
+    def read(conn: Connection, timeout: float) -> None:
+        """Handle what the broker sent (confirms among it), waiting up to ``timeout`` for it."""
+        try:
+            conn.drain_events(timeout=timeout)
+        except TimeoutError:
+            pass
 
 
-def _publish(channel: Any, message: BusMessage) -> None:
+def _publish(channel: Any, message: Outgoing) -> None:
     """One message, persistent, to the Stasis exchange (no confirm wait here: see :class:`Confirms`)."""
     prepared = channel.prepare_message(
         message.body,

@@ -55,7 +55,7 @@ async def test_deliveries_are_handled_in_order_without_waiting_for_each(lane: La
             if number == 0:
                 await gate.wait()  # the first is slow: the thread must not wait for it
             handled.append(number)
-            return Publish("", "q", {}) if number == 3 else ACK
+            return (Publish("", "q", {}),) if number == 3 else ACK
 
         return work
 
@@ -70,7 +70,7 @@ async def test_deliveries_are_handled_in_order_without_waiting_for_each(lane: La
     gate.set()
     outcomes = await asyncio.to_thread(settled_numbers, settled, 5)
     assert handled == [0, 1, 2, 3, 4]
-    assert outcomes == [(0, ACK), (1, ACK), (2, ACK), (3, Publish("", "q", {})), (4, ACK)]
+    assert outcomes == [(0, ACK), (1, ACK), (2, ACK), (3, (Publish("", "q", {}),)), (4, ACK)]
 
 
 async def test_a_failed_delivery_and_its_successors_wait_for_the_next_generation(

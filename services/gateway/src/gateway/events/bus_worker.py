@@ -37,16 +37,18 @@ from ariscale_common.bus import (
     HEADER_NODE_ID,
     INSTANCE_HEADER,
     LEGACY_OWNERSHIP_QUEUE,
+    OWNERSHIP_EVENT_TYPES,
     SEQ_HEADER,
     STASIS_EXCHANGE,
     STASIS_EXCHANGE_TYPE,
+    CarriedEvent,
     app_binding,
     app_queue_name,
     declare_ownership_queue,
-    event_id,
     gateway_queue_name,
     ownership_queue_name,
     parse_routing_key,
+    unpack_events,
 )
 from ariscale_common.dialplan import LINK_APP
 from gateway import metrics
@@ -68,7 +70,10 @@ ACK_EVERY_S = 0.05
 ACK_BATCH = 100
 
 Track = Callable[[str, str, str, bytes], Coroutine[Any, Any, None]]
-Dispatch = Callable[[str, bytes, str | None, str | None, str | None], Coroutine[Any, Any, Forward | None]]
+# (app, [(body, event id)], avoid, node) -> for each event, where to forward it (None: handled)
+Dispatch = Callable[
+    [str, list[tuple[bytes, str | None]], str | None, str | None], Coroutine[Any, Any, list[Forward | None]]
+]
 Deliver = Callable[[str, str, bytes, int | None, str | None], Coroutine[Any, Any, bool]]
 
 _stasis = Exchange(STASIS_EXCHANGE, type=STASIS_EXCHANGE_TYPE, durable=True)
@@ -359,17 +364,24 @@ class BusWorker(ConsumerProducerMixin):
             wanted = node in self._share
         if self._handing_back(_ownership_lane(node), wanted):
             return
+        queue_name = ownership_queue_name(node)
         try:
-            app, sender, event_type = parse_routing_key(message.delivery_info["routing_key"])
+            app, sender, key_type = parse_routing_key(message.delivery_info["routing_key"])
         except ValueError as exc:
-            log.warning("ignored a message on %s: %s", ownership_queue_name(node), exc)
-            message.ack()
+            _drop(message, queue_name, exc)
             return
-        body = _raw(message)
-        metrics.taken_from_bus("ownership", body)
+        events = _carried(message, queue_name)
+        if events is None:
+            return
+        metrics.taken_from_bus("ownership", events[0].body)
+        if len(events) == 1:
+            tracked = [(key_type, events[0].body)]
+        else:  # here for the events that change ownership; the others are the app queue's business
+            tracked = [(str(e.event_type), e.body) for e in events if e.event_type in OWNERSHIP_EVENT_TYPES]
 
         async def work() -> Outcome:
-            await self._track(app, sender, event_type, body)
+            for event_type, body in tracked:
+                await self._track(app, sender, event_type, body)
             return ACK
 
         self._push(_ownership_lane(node), message, work)
@@ -379,27 +391,25 @@ class BusWorker(ConsumerProducerMixin):
             wanted = app in self._wanted
         if self._handing_back(_app_lane(app), wanted):
             return
-        headers = dict(message.headers or {})
-        avoid = headers.pop(AVOID_HEADER, None)
-        headers.pop(SEQ_HEADER, None)
-        headers.pop(EPOCH_HEADER, None)
-        node = headers.get(HEADER_NODE_ID)  # the agent's, kept through forwards and bounces
-        body = _raw(message)
-        metrics.taken_from_bus("app", body)
+        events = _carried(message, app_queue_name(app))
+        if events is None:
+            return
+        metrics.taken_from_bus("app", events[0].body)
+
+        first = events[0].headers  # a message of several events comes from one node, never bounced
+        avoid, node = first.get(AVOID_HEADER), first.get(HEADER_NODE_ID)  # the node: the agent's
 
         async def work() -> Outcome:
-            sender = node if isinstance(node, str) else None
-            forward = await self._dispatch(app, body, avoid, event_id(headers), sender)
-            if forward is None:
-                return ACK
-            forwarded = {
-                **headers,
-                APP_HEADER: app,
-                INSTANCE_HEADER: forward.instance,
-                SEQ_HEADER: forward.seq,
-                **({EPOCH_HEADER: forward.epoch} if forward.epoch is not None else {}),
-            }
-            return Publish(_gateways, forward.gateway, forwarded, forward.text.encode())
+            forwards = await self._dispatch(
+                app,
+                [(e.body, e.event_id) for e in events],
+                avoid if isinstance(avoid, str) else None,
+                node if isinstance(node, str) else None,
+            )
+            publishes = tuple(
+                _forwarding(app, e.headers, f) for e, f in zip(events, forwards, strict=True) if f
+            )
+            return publishes or ACK
 
         self._push(_app_lane(app), message, work)
 
@@ -417,7 +427,7 @@ class BusWorker(ConsumerProducerMixin):
             number = seq if isinstance(seq, int) else None
             if await self._deliver(app, instance, body, number, epoch if isinstance(epoch, str) else None):
                 return ACK
-            return Publish("", app_queue_name(app), {**headers, AVOID_HEADER: instance})
+            return (Publish("", app_queue_name(app), {**headers, AVOID_HEADER: instance}),)
 
         self._push(self.gateway_id, message, work)
 
@@ -450,8 +460,9 @@ class BusWorker(ConsumerProducerMixin):
                 if lane.recover_at is None:
                     lane.recover_at = time.monotonic() + RETRY_PAUSE_S
                 continue
-            if isinstance(outcome, Publish):
-                self._publish(item.message, outcome)
+            if isinstance(outcome, tuple):
+                for publish in outcome:
+                    self._publish(item.message, publish)
             count = self._unacked.get(lane.name, (lane, None, 0))[2]
             self._unacked[lane.name] = (lane, item.message, count + 1)
         self._ack_due()
@@ -508,6 +519,35 @@ def _app_lane(app: str) -> str:
 
 def _ownership_lane(node: str) -> str:
     return f"ownership:{node}"
+
+
+def _forwarding(app: str, headers: dict[str, Any], forward: Forward) -> Publish:
+    """Publish the event to the gateway of its instance, with the headers that gateway needs (and
+    the agent's, kept so that a bounce back to the app's queue keeps the event's id)."""
+    kept = {k: v for k, v in headers.items() if k not in (AVOID_HEADER, SEQ_HEADER, EPOCH_HEADER)}
+    forwarded = {
+        **kept,
+        APP_HEADER: app,
+        INSTANCE_HEADER: forward.instance,
+        SEQ_HEADER: forward.seq,
+        **({EPOCH_HEADER: forward.epoch} if forward.epoch is not None else {}),
+    }
+    return Publish(_gateways, forward.gateway, forwarded, forward.text.encode())
+
+
+def _carried(message: Any, queue_name: str) -> list[CarriedEvent] | None:
+    """The events a delivery carries; None (and the message dropped) when its headers do not
+    describe its body: nothing can be done with it, and left there it would block its queue."""
+    try:
+        return unpack_events(_raw(message), message.headers or {})
+    except ValueError as exc:
+        _drop(message, queue_name, exc)
+        return None
+
+
+def _drop(message: Any, queue_name: str, reason: Exception) -> None:
+    log.warning("dropped a message on %s: %s", queue_name, reason)
+    message.ack()
 
 
 def _raw(message: Any) -> bytes:

@@ -24,14 +24,14 @@ Choosing the instance, numbering the event and logging it is one Redis round tri
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ariscale_common.calls import LAST_EVENTS, call_of
 from gateway.events.instances import Instances, gateway_of
 from gateway.events.lanes import Retry
-from gateway.events.sequence import RESTARTED, EventLog, with_seq
+from gateway.events.sequence import RESTARTED, EventLog, Stamped, ToStamp, with_seq
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,32 @@ class Dispatcher:
         body is then the app's view already. ``event_id`` (the bus message's) keeps the event's
         number when the bus delivers it again; ``node`` is the node that sent the event.
         """
+        (forward,) = await self.dispatch_many(app, [(body, event_id)], avoid, node)
+        return forward
+
+    async def dispatch_many(
+        self,
+        app: str,
+        events: Sequence[tuple[bytes, str | None]],
+        avoid: str | None = None,
+        node: str | None = None,
+    ) -> list[Forward | None]:
+        """:meth:`dispatch` for several events of the app from one node (body, event id), in order,
+        numbered in one Redis round trip; for each, what :meth:`dispatch` would return."""
+        prepared = [await self._prepare(app, body, event_id, avoid, node) for body, event_id in events]
+        pending = [p for p in prepared if p is not None]
+        stamps: Iterator[Stamped | None] = iter(lambda: None, 0)  # none: each numbered in _place
+        if pending and avoid is None:  # a bounced event (avoid) takes the careful path of _place
+            numbered = await self._events.stamp_many(app, pending, now=time.time())
+            if numbered is None:
+                raise NoLiveInstance(f"app {app}: no live instance")
+            stamps = iter(numbered)
+        return [await self._place(app, p, avoid, next(stamps)) if p is not None else None for p in prepared]
+
+    async def _prepare(
+        self, app: str, body: bytes, event_id: str | None, avoid: str | None, node: str | None
+    ) -> ToStamp | None:
+        """The event as the app sees it, ready to number; None for junk and hidden events."""
         try:
             event = json.loads(body)
             text = body.decode()
@@ -96,21 +122,29 @@ class Dispatcher:
                 return None
             if seen is not event:
                 event, text = seen, json.dumps(seen)
-        key = call_of(event)
         ending = event.get("type") in LAST_EVENTS
+        return ToStamp(call_of(event), text, event_id, ending)
+
+    async def _place(
+        self, app: str, event: ToStamp, avoid: str | None, stamped: Stamped | None
+    ) -> Forward | None:
+        """Hand a numbered event (``stamped``; None: number it now) to its instance: written here,
+        or returned to forward. An instance of ours that is gone is dropped and another picked."""
         avoided = {avoid} if avoid else set()
         while True:
-            stamped = await self._events.stamp(
-                app, key, text, event_id=event_id, avoid=avoided, ending=ending, now=time.time()
-            )
+            if stamped is None:
+                stamped = await self._events.stamp(
+                    app, event.call, event.text, event_id=event.event_id, avoid=avoided, ending=event.ending,
+                    now=time.time(),
+                )  # fmt: skip
             if stamped is None:
                 if avoid is None or avoid not in avoided:
                     raise NoLiveInstance(f"app {app}: no live instance")
                 avoided.discard(avoid)  # it bounced from there, yet it is the only one listed: retry it
                 continue
-            target, logged = stamped.instance, stamped.text if stamped.text is not None else text
+            target, logged = stamped.instance, stamped.text if stamped.text is not None else event.text
             if stamped.previous is not None:
-                log.info("app %s: %s moves from instance %s to %s", app, key, stamped.previous, target)
+                log.info("app %s: %s moves from instance %s to %s", app, event.call, stamped.previous, target)
             if gateway_of(target) != self._instances.gateway_id:
                 return Forward(gateway_of(target), target, logged, stamped.seq, stamped.epoch)
             local = self._instances.local(target)
@@ -121,6 +155,7 @@ class Dispatcher:
                 self._instances.restarted(app, stamped.epoch)
             # Ours but gone (closed, or left by an earlier run of this gateway): drop it, pick again.
             avoided.add(target)
+            stamped = None
             if local is not None:
                 await self._instances.detach(local)
             else:

@@ -2,7 +2,8 @@
 
 Each consumer has a :class:`Lane`: the thread appends its deliveries (non-blocking); one task on
 the loop handles them one after another, in delivery order, and puts each :class:`Outcome` on a
-thread-safe queue that the thread settles (ack, publish then ack, or take back) on its next turn.
+thread-safe queue that the thread settles (ack, publish some then ack, or take back) on its next
+turn.
 Channels are not thread-safe, so only the thread ever touches a message.
 
 A message that could not be handled is taken back with everything delivered after it: the
@@ -34,7 +35,7 @@ class Publish:
 ACK = "ack"
 RETRY = "retry"  # take it back (with everything after it) and deliver it again after a pause
 FINISHED = "finished"  # (no message) the lane stopped after the message in hand, as asked
-Outcome = str | Publish
+Outcome = str | tuple[Publish, ...]  # a tuple: publish them all, then ack
 Work = Callable[[], Coroutine[Any, Any, Outcome]]
 
 

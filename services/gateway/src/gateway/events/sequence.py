@@ -25,7 +25,7 @@ events are kept; the counter is never reset, so numbers keep growing across gate
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -65,6 +65,18 @@ def parse_after(value: str | None) -> int | None:
             {"after": value},
         )
     return int(value)
+
+
+@dataclass(frozen=True)
+class ToStamp:
+    """One event to number: the call it belongs to (None: none), its text as the app sees it, the
+    bus message's id (keeps its number when the bus delivers it again), and whether it is among
+    the call's last events."""
+
+    call: str | None
+    text: str
+    event_id: str | None = None
+    ending: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,59 +133,68 @@ class Delivered:
         return True
 
 
-# KEYS: instances, assignment (or any key when the event is of no call), turn, log.
-# ARGV: now, avoided instances ("\n"-joined), text, event id ("": none), call key ("": none),
-#       ending ("1": the call's last events), keep, assign ttl, ended ttl.
-# Returns {} when no instance is live, else {seq, instance, logged text or false, previous or false,
-# epoch}; the epoch is made when missing (a new log, or one from before epochs).
+# Numbers several events of one app, in order, in one round trip.
+# KEYS: instances, turn, log, then for each event its call's assignment (the turn key: no call).
+# ARGV: now, avoided instances ("\n"-joined), keep, assign ttl, ended ttl, then for each event:
+#       text, event id ("": none), call key ("": none), ending ("1": the call's last events).
+# Returns {} when no instance is live, else {epoch, then for each event: seq, instance, logged
+# text or false, previous or false}; the epoch is made when missing (a new log, or one from
+# before epochs).
 _STAMP = """
 local avoided = {}
 for a in string.gmatch(ARGV[2], '[^\\n]+') do avoided[a] = true end
-local live = {}
+local live, is_live = {}, {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
-  if not avoided[m] then table.insert(live, m) end
+  if not avoided[m] then table.insert(live, m); is_live[m] = true end
 end
 if #live == 0 then return {} end
 table.sort(live)
-local target = live[1]
-local previous = false
-if ARGV[5] ~= '' then
-  local current = redis.call('GET', KEYS[2])
-  local found = false
-  for _, m in ipairs(live) do if m == current then found = true end end
-  if found then
-    target = current
-  else
-    target = live[(redis.call('INCR', KEYS[3]) % #live) + 1]
-    previous = current
-  end
-  redis.call('SET', KEYS[2], target, 'EX', ARGV[6] == '1' and ARGV[9] or ARGV[8])
-end
-local logkey = KEYS[4]
+local logkey = KEYS[3]
 local epoch = redis.call('HGET', logkey, 'epoch')
 if not epoch then
   local t = redis.call('TIME')
   epoch = t[1] .. '.' .. t[2]
   redis.call('HSET', logkey, 'epoch', epoch)
 end
-if ARGV[4] ~= '' then
-  local known = redis.call('HGET', logkey, 'id:' .. ARGV[4])
+local keep = tonumber(ARGV[3])
+local out = {epoch}
+for i = 0, (#ARGV - 5) / 4 - 1 do
+  local text, id, call, ending = ARGV[6 + 4 * i], ARGV[7 + 4 * i], ARGV[8 + 4 * i], ARGV[9 + 4 * i]
+  local target, previous = live[1], false
+  if call ~= '' then
+    local current = redis.call('GET', KEYS[4 + i])
+    if current and is_live[current] then
+      target = current
+    else
+      target = live[(redis.call('INCR', KEYS[2]) % #live) + 1]
+      previous = current
+    end
+    redis.call('SET', KEYS[4 + i], target, 'EX', ending == '1' and ARGV[5] or ARGV[4])
+  end
+  local known = id ~= '' and redis.call('HGET', logkey, 'id:' .. id)
   if known then
     redis.call('HSET', logkey, 'to:' .. known, target)
-    return {tonumber(known), target, redis.call('HGET', logkey, 'ev:' .. known), previous, epoch}
+    table.insert(out, tonumber(known))
+    table.insert(out, target)
+    table.insert(out, redis.call('HGET', logkey, 'ev:' .. known))
+  else
+    local seq = redis.call('HINCRBY', logkey, 'last', 1)
+    redis.call('HSET', logkey, 'ev:' .. seq, text, 'to:' .. seq, target)
+    if id ~= '' then redis.call('HSET', logkey, 'id:' .. id, seq, 'm:' .. seq, id) end
+    local old = seq - keep
+    if old >= 1 then
+      local gone = redis.call('HGET', logkey, 'm:' .. old)
+      if gone then redis.call('HDEL', logkey, 'id:' .. gone) end
+      redis.call('HDEL', logkey, 'ev:' .. old, 'to:' .. old, 'm:' .. old)
+      redis.call('HSET', logkey, 'first', old + 1)
+    end
+    table.insert(out, seq)
+    table.insert(out, target)
+    table.insert(out, false)
   end
+  table.insert(out, previous)
 end
-local seq = redis.call('HINCRBY', logkey, 'last', 1)
-redis.call('HSET', logkey, 'ev:' .. seq, ARGV[3], 'to:' .. seq, target)
-if ARGV[4] ~= '' then redis.call('HSET', logkey, 'id:' .. ARGV[4], seq, 'm:' .. seq, ARGV[4]) end
-local old = seq - tonumber(ARGV[7])
-if old >= 1 then
-  local id = redis.call('HGET', logkey, 'm:' .. old)
-  if id then redis.call('HDEL', logkey, 'id:' .. id) end
-  redis.call('HDEL', logkey, 'ev:' .. old, 'to:' .. old, 'm:' .. old)
-  redis.call('HSET', logkey, 'first', old + 1)
-end
-return {seq, target, false, previous, epoch}
+return out
 """
 
 # KEYS: log, instances. ARGV: after, the new instance, now, check only ("1").
@@ -230,28 +251,36 @@ class EventLog(RedisStore):
     ) -> Stamped | None:
         """The instance that gets this event of ``call`` (sticky; round robin for a new call) and
         its number, logged with ``text``; None when the app has no live instance (not numbered)."""
+        stamped = await self.stamp_many(app, [ToStamp(call, text, event_id, ending)], avoid=avoid, now=now)
+        return stamped[0] if stamped is not None else None
+
+    async def stamp_many(
+        self, app: str, events: Sequence["ToStamp"], *, avoid: Iterable[str] = (), now: float
+    ) -> list[Stamped] | None:
+        """:meth:`stamp` for several events of the app, in order, in one round trip; None when
+        the app has no live instance (none numbered)."""
         k = self._keys
-        keys = [
-            k.instances(app),
-            k.assignment(app, call) if call else k.turn(app),
-            k.turn(app),
-            k.event_log(app),
-        ]
-        args = [
-            repr(now), "\n".join(avoid), text, event_id or "", call or "",
-            "1" if ending else "0", self.keep, ASSIGN_TTL, ENDED_TTL,
-        ]  # fmt: skip
+        keys = [k.instances(app), k.turn(app), k.event_log(app)]
+        keys += [k.assignment(app, e.call) if e.call else k.turn(app) for e in events]
+        args: list[str | int] = [repr(now), "\n".join(avoid), self.keep, ASSIGN_TTL, ENDED_TTL]
+        for e in events:
+            args += [e.text, e.event_id or "", e.call or "", "1" if e.ending else "0"]
         answer = await self._stamp(keys=keys, args=args)
         if not answer:
             return None
-        seq, instance, logged, previous, epoch = answer
-        return Stamped(
-            int(seq),
-            as_str(instance),
-            as_str(logged) if logged is not None else None,
-            as_str(previous) if previous is not None else None,
-            as_str(epoch) if epoch is not None else None,
-        )
+        epoch, rest = as_str(answer[0]), answer[1:]
+        return [
+            Stamped(
+                int(seq),
+                as_str(instance),
+                as_str(logged) if logged is not None else None,
+                as_str(previous) if previous is not None else None,
+                epoch,
+            )
+            for seq, instance, logged, previous in zip(
+                rest[0::4], rest[1::4], rest[2::4], rest[3::4], strict=True
+            )
+        ]
 
     async def check(self, app: str, after: int) -> None:
         """Refuse (ApiError) a resume after ``after`` that cannot be served."""
