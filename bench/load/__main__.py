@@ -85,6 +85,15 @@ def cpu_figures(per_call: dict[str, float]) -> dict[str, Any]:
     }
 
 
+def bus_figures(before: tuple[int, int], after: tuple[int, int], calls: int) -> dict[str, Any]:
+    """Events the agents published per call, and the AMQP messages they went in."""
+    events, messages = after[0] - before[0], after[1] - before[1]
+    return {
+        "bus_events_per_call": round(events / calls, 2) if calls else None,
+        "bus_events_per_message": round(events / messages, 2) if messages else None,
+    }
+
+
 async def wait_idle(client: httpx.AsyncClient, urls: list[str], deadline_s: float = 30) -> None:
     """Until no node has a channel left from the previous run (bounded)."""
     deadline = time.monotonic() + deadline_s
@@ -203,10 +212,10 @@ class LoadRun:
 
     async def batch(self, app: LoadApp, variant: str, batch: Batch) -> dict[str, Any]:
         app.reset(variant)
-        before = cpu.snapshot(self.groups)
+        before, bus_before = cpu.snapshot(self.groups), await self.published()
         result = await place(batch)
         await asyncio.sleep(1)  # the last StasisEnd reaches the app
-        after = cpu.snapshot(self.groups)
+        after, bus_after = cpu.snapshot(self.groups), await self.published()
         stats = app.stats
         return {
             "ok": result.ok,
@@ -217,7 +226,17 @@ class LoadRun:
             "app": {"stasis_start": stats.started, "stasis_end": stats.ended, "errors": len(stats.errors),
                     "first_errors": stats.errors[:3]},
             **cpu_figures(cpu.per_call_ms(before, after, batch.calls)),
+            **bus_figures(bus_before, bus_after, batch.calls),
         }  # fmt: skip
+
+    async def published(self) -> tuple[int, int]:
+        """Events the agents have published, and in how many messages (their ``/health``)."""
+        async with httpx.AsyncClient() as client:
+            counts = [
+                (await client.get(f"http://127.0.0.1:{node.agent_port}/health")).json()["events"]
+                for node in self.cluster.spec.nodes
+            ]
+        return sum(c["published"] for c in counts), sum(c["messages"] for c in counts)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from bench.load import cpu
+from bench.load.__main__ import bus_figures
 from bench.load.app import Outage, event_delay_ms, reconnects
 from bench.load.sipp_run import read_results
 from bench.stats import latency_ms, percentile
@@ -64,3 +65,14 @@ def test_reconnects_after_a_moment_give_each_outage_s_gap_and_when_it_ended() ->
     outages = [Outage(5.0, 5.6), Outage(10.2, 10.7), Outage(20.0)]
     assert reconnects(outages, since=10.0) == {"gap_s": [0.5, None], "after_s": [0.7, None]}
     assert reconnects(outages, since=30.0) == {"gap_s": [], "after_s": []}
+
+
+def test_bus_figures_are_per_call_and_per_message() -> None:
+    assert bus_figures((100, 40), (1000, 400), calls=100) == {
+        "bus_events_per_call": 9.0,
+        "bus_events_per_message": 2.5,
+    }
+    assert bus_figures((5, 5), (5, 5), calls=0) == {
+        "bus_events_per_call": None,
+        "bus_events_per_message": None,
+    }

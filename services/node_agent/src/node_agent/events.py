@@ -8,11 +8,11 @@ consumers detect gaps and duplicates without parsing the body. Consecutive event
 that are waiting together leave in one message (:func:`outgoing`).
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ariscale_common import fast_json
 from ariscale_common.bus import (
     HEADER_AGENT_RUN,
     HEADER_APP,
@@ -51,7 +51,7 @@ class BusMessage:
 def parse_event(raw: str) -> dict[str, Any]:
     """The event in one websocket message; InvalidEvent if it is not one."""
     try:
-        event = json.loads(raw)
+        event = fast_json.loads(raw)
     except ValueError as exc:
         raise InvalidEvent(f"not JSON: {raw[:200]!r}") from exc
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):

@@ -21,13 +21,13 @@ Choosing the instance, numbering the event and logging it is one Redis round tri
 (its queue has a single active consumer), so these keys have a single writer.
 """
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ariscale_common import fast_json
 from ariscale_common.calls import LAST_EVENTS, call_of
 from gateway.events.instances import Instances, gateway_of
 from gateway.events.lanes import Retry
@@ -108,7 +108,7 @@ class Dispatcher:
     ) -> ToStamp | None:
         """The event as the app sees it, ready to number; None for junk and hidden events."""
         try:
-            event = json.loads(body)
+            event = fast_json.loads(body)
             text = body.decode()
         except ValueError:
             log.warning("app %s: dropped an event that is not JSON: %r", app, body[:200])
@@ -121,7 +121,7 @@ class Dispatcher:
             if seen is None:
                 return None
             if seen is not event:
-                event, text = seen, json.dumps(seen)
+                event, text = seen, fast_json.dumps(seen)
         ending = event.get("type") in LAST_EVENTS
         return ToStamp(call_of(event), text, event_id, ending)
 

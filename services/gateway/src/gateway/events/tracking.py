@@ -6,11 +6,11 @@ node agent wrote; the body is the event as Asterisk sent it. One method per even
 table (:data:`StasisTracker.handlers`); other types are ignored.
 """
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ariscale_common import fast_json
 from ariscale_common.dialplan import LINK_APP
 from gateway.bridging.members import BridgeMembers, Member
 from gateway.bridging.view import app_bridge_id, is_leg
@@ -56,7 +56,7 @@ class StasisTracker:
         if handler is None or app == LINK_APP:
             return
         try:
-            event = json.loads(body)
+            event = fast_json.loads(body)
         except ValueError:
             log.warning("%s from %s for %s is not JSON: %r", event_type, node, app, body[:200])
             return
