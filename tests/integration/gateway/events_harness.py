@@ -19,6 +19,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
+from ariscale_cluster.services import GATEWAY_WS_PROTOCOL
 from ariscale_common.bus import (
     STASIS_EXCHANGE,
     STASIS_EXCHANGE_TYPE,
@@ -41,9 +42,9 @@ class GatewayServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = int(self._sock.getsockname()[1])
-        config = uvicorn.Config(
-            create_app(settings), log_level="warning", ws="websockets-sansio", lifespan="on"
-        )
+        # The gateway's own websocket protocol, as the cluster runs it (coalesced frames included).
+        app = create_app(settings)
+        config = uvicorn.Config(app, log_level="warning", ws=GATEWAY_WS_PROTOCOL, lifespan="on")
         self._server = uvicorn.Server(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
