@@ -38,7 +38,7 @@ def test_events_in_batches_are_all_published_once_and_in_order(events_amqp_url: 
     assert first.properties["delivery_mode"] == 2  # persistent
     assert first.properties["message_id"] == f"n9.{publisher.agent_run}.1"
     assert publisher.published == EVENTS
-    # Waiting together, consecutive events of one app shared messages (up to 64 each).
+    # Waiting together, consecutive events of one app shared messages (up to 16 each).
     assert publisher.messages <= EVENTS // 10
     assert len(buffer) == 0  # confirmed, so removed
     assert LinkState.UP in states

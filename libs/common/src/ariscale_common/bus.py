@@ -72,7 +72,7 @@ HEADER_AGENT_RUN = "agent_run"
 HEADER_SEQ = "seq"
 HEADER_LENGTHS = "lengths"  # a message of several events: each one's length in bytes, in order
 HEADER_EVENT_TYPES = "event_types"  # … and each one's type
-MAX_EVENTS_PER_MESSAGE = 64
+MAX_EVENTS_PER_MESSAGE = 16  # a burst of many: its first events wait while the gateway prepares the rest
 
 GATEWAY_EXCHANGE = "ariscale.gateway"
 LEGACY_OWNERSHIP_QUEUE = "ariscale.gateway.ownership"
