@@ -19,9 +19,10 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
   failure the same ``seq`` may arrive twice; a gap in ``seq`` means the agent's buffer overflowed.
 * The key's ``<EventType>`` of a message of several events is the first of their types that
   changes ownership (:data:`OWNERSHIP_EVENT_TYPES`), else the first one's
-  (:func:`message_type`): a binding on a type that changes ownership gets every event of that
-  type, in messages that may carry other events too; a binding on another type gets the
-  messages whose key names it (consumers that need every event of one type bind the app's key).
+  (:func:`message_type`): bound on all of those types together, as the ownership queues are, a
+  queue gets every message holding one of them (with the other events it carries); bound on one
+  type only, it gets the messages whose key names that type (consumers that need every event of
+  a type bind the app's key and look at ``event_types``).
 * Consumers: the gateway binds ``stasis.app.<app>.#`` per app (all nodes, all events); tests and
   tools may bind narrower keys. Events for the internal link app use ``<app>`` = ``ariscale-link``.
 
