@@ -10,7 +10,8 @@ Exchange ``ariscale.stasis`` (topic, durable). Routing key grammar::
   in a burst, e.g. a hangup's three): body = a JSON array of them, each exactly as sent, with
   headers ``lengths`` (each event's length in bytes) and ``event_types`` (each one's type). Use
   :func:`unpack_events`: it takes both forms. Fewer, larger messages are what makes the broker,
-  the agent and the gateway's reader cheaper per call.
+  the agent and the gateway's reader cheaper per call. Upgrading a cluster from before this form:
+  the gateways first, then the agents (an older gateway would drop a message of several events).
 * Headers of each message (so consumers need not parse the body): ``node_id``, ``app``,
   ``event_type`` (the key's words), ``agent_run`` (random id of the publishing agent process) and
   ``seq`` (1, 2, 3 … per event and ``agent_run``, in the order the agent received the events from

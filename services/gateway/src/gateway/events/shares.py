@@ -6,6 +6,13 @@ with the highest rendezvous score for that node (:func:`share_of`): every gatewa
 same answer from the same list, a gateway that joins or leaves moves only its own nodes, and each
 node's events stay with one gateway at a time (the queue also has a single active consumer, so
 two gateways that disagree for a moment never handle one node's events at once).
+
+A node that leaves this gateway's share stays consumed here for ``ttl`` seconds more
+(:class:`Handover`): the gateway it goes to subscribes at its next turn and, the queue having a
+single active consumer, takes over the moment this one lets go, with no gap; if that gateway is
+gone again meanwhile (a process started and stopped at once), the node simply stays here. A
+gateway that stops leaves the list at once; the others take its nodes at their next turn (within
+``heartbeat``), the nodes' events waiting in their queues until then.
 """
 
 import hashlib
@@ -50,6 +57,25 @@ class RecentNodes:
         return set(self._seen)
 
 
+class Handover:
+    """The nodes to consume: the share, and those that left it less than ``grace`` seconds ago
+    (whoever takes them over has subscribed by then)."""
+
+    def __init__(self, grace: float) -> None:
+        self._grace = grace
+        self._share: set[str] = set()
+        self._until: dict[str, float] = {}  # node leaving the share -> when to let it go
+
+    def consumed(self, share: set[str], now: float) -> set[str]:
+        for node in self._share - share:
+            self._until.setdefault(node, now + self._grace)
+        self._until = {
+            node: until for node, until in self._until.items() if until > now and node not in share
+        }
+        self._share = set(share)
+        return share | set(self._until)
+
+
 class OwnershipShares(RedisStore):
     """Keeps this gateway listed as live and hands the bus worker its share of the nodes."""
 
@@ -69,13 +95,16 @@ class OwnershipShares(RedisStore):
         self._take = take  # (share, every node) -> the bus worker
         self._ttl = ttl
         self._share: set[str] | None = None
+        self._consumed: set[str] = set()
+        self._handover = Handover(grace=ttl)
         self._recent = RecentNodes()
         self._task = Periodic("ownership-shares", self.renew, heartbeat)
 
     @property
     def share(self) -> set[str]:
-        """The nodes whose ownership queue this gateway consumes now."""
-        return set(self._share or ())
+        """The nodes whose ownership queue this gateway consumes now (its share, and the nodes it
+        is handing over)."""
+        return set(self._consumed)
 
     def start(self) -> None:
         self._task.start()
@@ -100,8 +129,12 @@ class OwnershipShares(RedisStore):
             _, members, _ = await pipe.execute()
         nodes = self._recent.update(self._nodes(), time.monotonic())
         share = share_of(self._gateway_id, (as_str(m) for m in members), nodes)
-        if share != self._share:
-            log.info("gateway %s tracks the ownership of nodes %s (%d gateways live)",
-                     self._gateway_id, sorted(share), len(members))  # fmt: skip
-        self._share = share
-        self._take(share, nodes)
+        consumed = self._handover.consumed(share, time.monotonic())
+        if share != self._share or consumed != self._consumed:
+            leaving = (
+                f"; hands {sorted(consumed - share)} over within {self._ttl:g} s" if consumed - share else ""
+            )
+            log.info("gateway %s tracks the ownership of nodes %s (%d gateways live)%s",
+                     self._gateway_id, sorted(share), len(members), leaving)  # fmt: skip
+        self._share, self._consumed = share, consumed
+        self._take(consumed, nodes)
