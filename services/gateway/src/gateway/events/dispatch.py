@@ -23,7 +23,7 @@ Choosing the instance, numbering the event and logging it is one Redis round tri
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,23 +67,6 @@ class Dispatcher:
         # hidden); None: drop it.
         self._view = view
 
-    async def dispatch(
-        self,
-        app: str,
-        body: bytes,
-        avoid: str | None = None,
-        event_id: str | None = None,
-        node: str | None = None,
-    ) -> Forward | None:
-        """None when delivered here (or undeliverable junk); raises NoLiveInstance to keep it queued.
-
-        ``avoid`` names an instance the event already bounced from (gone from its gateway): its
-        body is then the app's view already. ``event_id`` (the bus message's) keeps the event's
-        number when the bus delivers it again; ``node`` is the node that sent the event.
-        """
-        (forward,) = await self.dispatch_many(app, [(body, event_id)], avoid, node)
-        return forward
-
     async def dispatch_many(
         self,
         app: str,
@@ -91,16 +74,23 @@ class Dispatcher:
         avoid: str | None = None,
         node: str | None = None,
     ) -> list[Forward | None]:
-        """:meth:`dispatch` for several events of the app from one node (body, event id), in order,
-        numbered in one Redis round trip; for each, what :meth:`dispatch` would return."""
+        """Delivers the events of one bus message (body, event id), in order, numbered in one Redis
+        round trip. For each: None when delivered here (or junk, or hidden from the app), else where
+        to forward it. Raises NoLiveInstance to keep the message queued.
+
+        ``avoid`` names an instance the event already bounced from (gone from its gateway): its
+        body is then the app's view already. An event id (the bus message's) keeps the event's
+        number when the bus delivers it again; ``node`` is the node that sent the events.
+        """
         prepared = [await self._prepare(app, body, event_id, avoid, node) for body, event_id in events]
         pending = [p for p in prepared if p is not None]
-        stamps: Iterator[Stamped | None] = iter(lambda: None, 0)  # none: each numbered in _place
+        numbered: Sequence[Stamped | None] = [None] * len(pending)  # None: numbered in _place
         if pending and avoid is None:  # a bounced event (avoid) takes the careful path of _place
-            numbered = await self._events.stamp_many(app, pending, now=time.time())
-            if numbered is None:
+            stamped = await self._events.stamp_many(app, pending, now=time.time())
+            if stamped is None:
                 raise NoLiveInstance(f"app {app}: no live instance")
-            stamps = iter(numbered)
+            numbered = stamped
+        stamps = iter(numbered)
         return [await self._place(app, p, avoid, next(stamps)) if p is not None else None for p in prepared]
 
     async def _prepare(
