@@ -1,59 +1,14 @@
 """The gateway reports its Redis link in /health, and heals when Redis comes back."""
 
 import asyncio
-import socket
-import subprocess
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import httpx
-import pytest
 
 from ariscale_common import RedisSettings
+from tests.integration.gateway.conftest import OwnRedis
 from tests.integration.gateway.events_harness import GatewayServer
 from tests.support.waiting import until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class OwnRedis:
-    """A redis-server of the test's own (never the machine's), that the test may stop."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    redis = OwnRedis()
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 async def redis_link(gateway: GatewayServer) -> str:

@@ -10,11 +10,12 @@ class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "ariscale:"
 
-    def client(self) -> Redis:
-        """An async client that rides out a Redis restart: a command on a connection the server
-        closed reconnects and retries (backoff up to 0.5 s, under 2 s in all) before failing."""
+    def client(self, kind: type[Redis] = Redis) -> Redis:
+        """An async client (``kind``: redis-py's or a subclass) that rides out a Redis restart: a
+        command whose connection the server closed reconnects and retries (backoff up to 0.5 s,
+        under 2 s in all) before failing."""
         retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=6)
-        return Redis.from_url(self.url, health_check_interval=10, retry=retry)
+        return kind.from_url(self.url, health_check_interval=10, retry=retry)
 
 
 class AmqpSettings(BaseModel):

@@ -49,6 +49,7 @@ from gateway.nodes import NodeClients
 from gateway.outages import install_outage_handlers
 from gateway.ownership import OwnershipStore
 from gateway.ownership_audit import OwnershipAudit
+from gateway.redis_mux import MultiplexedRedis
 from gateway.request_limits import RequestLimits
 from gateway.routing.forwarding import AriGateway
 from gateway.routing.moves import ChannelMoves
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _start_core(settings: Settings, stack: AsyncExitStack) -> Core:
     """Clients (Redis, Consul, nodes' ARI) and the stores every feature reads; closed by ``stack``."""
     checker = Health("gateway")
-    redis = settings.redis.client()
+    redis = settings.redis.client(MultiplexedRedis)
     stack.push_async_callback(redis.aclose)
     redis_probe = BackgroundTask("redis-health", lambda: probe_forever(checker, "redis", redis.ping))
     redis_probe.start()
