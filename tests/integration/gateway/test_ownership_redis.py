@@ -7,6 +7,7 @@ was still on its way, and must not record the dead channel again.
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -75,7 +76,10 @@ async def test_stasis_start_records_the_channel_otherwise(
 
     assert await ownership.get(Kind.CHANNEL, "n1-1.0") == Owner("n1", APP)
     assert await ownership.get(Kind.CHANNEL, "n2-1.0") == Owner("n1", APP)
-    assert set(await CallIndex(redis_client, keys).calls(APP)) == {"n1-1.0", "n2-1.0"}
+    calls = CallIndex(redis_client, keys)
+    assert set(await calls.calls(APP)) == {"n1-1.0", "n2-1.0"}
+    assert APP in await calls.apps()  # indexed with its calls, for the grace sweep
+    assert await calls.calls(APP, arrived_before=time.time() - 3600) == []  # scored by arrival time
 
 
 async def test_the_forgotten_mark_expires(

@@ -29,6 +29,7 @@ from kombu.entity import Exchange
 from pydantic import BaseModel
 
 from ariscale_common import LinkState
+from ariscale_common.amqp_transport import ReadAheadTransport
 from ariscale_common.bus import STASIS_EXCHANGE, STASIS_EXCHANGE_TYPE, declare_ownership_queue
 from ariscale_common.health import LinkReporter
 from node_agent.call_log import log_call_step
@@ -144,7 +145,9 @@ class Publisher:
         while not self._done():
             self._report(LinkState.CONNECTING, "")
             try:
-                with Connection(self._url, heartbeat=HEARTBEAT_S, connect_timeout=2) as conn:
+                with Connection(
+                    self._url, heartbeat=HEARTBEAT_S, connect_timeout=2, transport=ReadAheadTransport
+                ) as conn:
                     conn.ensure_connection(max_retries=1)
                     channel = conn.channel()
                     self._exchange.declare(channel=channel)

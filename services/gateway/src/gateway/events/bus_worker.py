@@ -28,6 +28,7 @@ from kombu.messaging import Consumer
 from kombu.mixins import ConsumerProducerMixin
 
 from ariscale_common import Health, LinkState
+from ariscale_common.amqp_transport import ReadAheadTransport
 from ariscale_common.bus import (
     APP_HEADER,
     APP_QUEUE_TTL_MS,
@@ -123,7 +124,9 @@ class BusWorker(ConsumerProducerMixin):
         reconnect_max: float = 5.0,
     ) -> None:
         self._url = url
-        self.connection = Connection(url, heartbeat=HEARTBEAT_S, connect_timeout=5)
+        self.connection = Connection(
+            url, heartbeat=HEARTBEAT_S, connect_timeout=5, transport=ReadAheadTransport
+        )
         self.gateway_id = gateway_id
         self._loop = loop
         self._health = health
@@ -231,7 +234,12 @@ class BusWorker(ConsumerProducerMixin):
     def producer_connection(self) -> Connection:
         if self._producer_connection is None:
             # No heartbeats on this one: nothing would service them between publishes.
-            conn = Connection(self._url, heartbeat=0, transport_options={"confirm_publish": True})
+            conn = Connection(
+                self._url,
+                heartbeat=0,
+                transport=ReadAheadTransport,
+                transport_options={"confirm_publish": True},
+            )
             conn.ensure_connection(self.on_connection_error, self.connect_max_retries)
             self._producer_connection = conn
         return self._producer_connection

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from ariscale_common.keyspace import Keyspace
 from gateway.redis_store import RedisStore, as_str
 
+# Index a call and its app together (one script: no MULTI on a pooled connection per call).
+_ADD = "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) return redis.call('SADD', KEYS[2], ARGV[3])"
 # Remove the app from the index only if it still has no calls (a StasisStart may have just come).
 _PRUNE = "if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0"
 
@@ -21,6 +23,7 @@ class CallIndex(RedisStore):
 
     def __init__(self, redis: Redis, keys: Keyspace) -> None:
         super().__init__(redis, keys)
+        self._add = redis.register_script(_ADD)
         self._prune = redis.register_script(_PRUNE)
 
     def _key(self, app: str) -> str:
@@ -31,10 +34,8 @@ class CallIndex(RedisStore):
         return self._keys.call_apps()
 
     async def add(self, app: str, channel_id: str, since: float | None = None) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self._key(app), {channel_id: since if since is not None else time.time()})
-            pipe.sadd(self._apps_key, app)
-            await pipe.execute()
+        arrived = since if since is not None else time.time()
+        await self._add(keys=[self._key(app), self._apps_key], args=[repr(arrived), channel_id, app])
 
     async def remove(self, app: str, channel_id: str) -> None:
         await self._redis.zrem(self._key(app), channel_id)

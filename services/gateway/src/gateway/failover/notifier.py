@@ -28,6 +28,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
+from ariscale_common.amqp_transport import ReadAheadTransport
 from ariscale_common.bus import (
     HEADER_AGENT_RUN,
     HEADER_APP,
@@ -96,7 +97,12 @@ class StandInNotifier:
 
     def _connection(self) -> Connection:
         if self._conn is None:
-            conn = Connection(self._url, heartbeat=0, transport_options={"confirm_publish": True})
+            conn = Connection(
+                self._url,
+                heartbeat=0,
+                transport=ReadAheadTransport,
+                transport_options={"confirm_publish": True},
+            )
             conn.ensure_connection(max_retries=3)
             self._exchange(conn.default_channel).declare()
             self._conn = conn
