@@ -125,6 +125,18 @@ async def test_a_connection_the_server_kills_is_made_again_and_the_command_retri
     assert await mux.get("k") == b"v"
 
 
+async def test_a_connection_killed_under_a_flood_of_commands_loses_none_of_them(
+    mux: MultiplexedRedis, plain: aioredis.Redis
+) -> None:
+    value = b"v" * 20000  # 3,000 of them take a while to read: the kill comes midway
+    await mux.set("k", value)
+    flood = asyncio.gather(*(mux.get("k") for _ in range(3000)))
+    await asyncio.sleep(0)  # all written
+    killed = await plain.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")  # type: ignore[no-untyped-call]
+    assert killed == 1
+    assert await flood == [value] * 3000  # those cut off went again, on one new connection
+
+
 async def test_commands_in_flight_when_redis_dies_fail_and_the_client_heals(
     secured_redis: OwnRedis, mux: MultiplexedRedis
 ) -> None:

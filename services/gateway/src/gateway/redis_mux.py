@@ -158,8 +158,8 @@ class MultiplexedRedis(Redis):
             return error  # redis-py's EMPTY_RESPONSE option may stand for it: see _parsed
 
     async def _forget_link(self, error: Exception) -> None:
-        if self._link is not None:
-            self._link.close()
+        # Only a link that is gone: commands of an old link failing late must not close the new one.
+        if self._link is not None and self._link.lost:
             self._link = None
 
     async def _connected(self) -> _Link:
