@@ -47,7 +47,7 @@ class ReadAheadTCPTransport(TCPTransport):  # type: ignore[misc]  # py-amqp is u
 
 
 class _Connection(pyamqp.Connection):
-    def Transport(  # noqa: N802  (py-amqp's name)
+    def Transport(
         self, host: str, connect_timeout: float | None, ssl: Any = False, read_timeout: float | None = None,
         write_timeout: float | None = None, socket_settings: Any = None, **kwargs: Any,
     ) -> Any:  # fmt: skip
