@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
-from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.messaging import Consumer, Producer
 
 from ariscale_common.amqp_transport import READ_AHEAD, ReadAheadTCPTransport, ReadAheadTransport
 
