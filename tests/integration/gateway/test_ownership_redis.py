@@ -42,7 +42,7 @@ def ownership(redis_client: aioredis.Redis, keys: Keyspace) -> OwnershipStore:
 
 @pytest.fixture
 def tracker(redis_client: aioredis.Redis, keys: Keyspace, ownership: OwnershipStore) -> StasisTracker:
-    return StasisTracker(ownership, CallIndex(redis_client, keys), BridgeMembers(redis_client, keys))
+    return StasisTracker(ownership, BridgeMembers(redis_client, keys))
 
 
 def stasis_start(channel_id: str, app: str = APP) -> bytes:
@@ -192,3 +192,18 @@ async def test_creations_of_one_id_take_turns(ownership: OwnershipStore) -> None
 
     await asyncio.gather(*(create() for _ in range(4)))
     assert most == 1
+
+
+async def test_a_call_leaves_the_index_with_its_stasis_end_or_its_hangup(
+    tracker: StasisTracker, ownership: OwnershipStore, redis_client: aioredis.Redis, keys: Keyspace
+) -> None:
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-11.0"))
+    await tracker.handle(APP, "n1", "StasisStart", stasis_start("n1-12.0"))
+    assert set(await CallIndex(redis_client, keys).calls(APP)) == {"n1-11.0", "n1-12.0"}
+
+    await tracker.handle(APP, "n1", "StasisEnd", channel_event("StasisEnd", "n1-11.0", APP))
+    await tracker.handle(APP, "n1", "ChannelDestroyed", channel_event("ChannelDestroyed", "n1-12.0", APP))
+
+    assert await CallIndex(redis_client, keys).calls(APP) == []
+    assert await ownership.get_many(Kind.CHANNEL, ["n1-11.0", "n1-12.0"]) == [None, None]
+    assert await ownership.channel_counts(["n1"]) == [0]

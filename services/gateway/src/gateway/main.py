@@ -186,7 +186,7 @@ async def _start_event_pipeline(core: Core, stack: AsyncExitStack) -> tuple[Inst
         return core.identity.event(seen) if seen is not None else None
 
     dispatcher = Dispatcher(events, instances, view=app_view)
-    tracker = StasisTracker(core.ownership, calls, core.members, member_left=core.linker.unlink_if_unused)
+    tracker = StasisTracker(core.ownership, core.members, member_left=core.linker.unlink_if_unused)
     worker = BusWorker(
         settings.amqp.url,
         core.gateway_id,

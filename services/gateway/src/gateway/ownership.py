@@ -38,11 +38,16 @@ return 1
 """
 
 # SET the owner unless the resource was forgotten because this very node died; a channel also
-# joins its node's index (KEYS[3], placement's counts) with score ARGV[3].
+# joins its node's index (KEYS[3], placement's counts) with score ARGV[3], and, given KEYS[4] and
+# KEYS[5], the call index of its app ARGV[6] (gateway.events.calls) in the same round trip.
 _SET_UNLESS_FORGOTTEN = """
 if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 if ARGV[4] == 'channel' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5]) end
+if KEYS[5] then
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[5])
+  redis.call('SADD', KEYS[5], ARGV[6])
+end
 return 1
 """
 
@@ -100,8 +105,10 @@ class Owner:
 
 # Forget an entry and take a channel out of its node's index, in one step (the node is in the entry);
 # with a TTL (ARGV[4]), leave the tombstone KEYS[2] that says the resource ended; with an app
-# (ARGV[5]), only while the entry still names that app.
+# (ARGV[5]), only while the entry still names that app. Given KEYS[3], the channel also leaves that
+# call index (gateway.events.calls), whatever the entry says.
 _RELEASE = """
+if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[1]) end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
@@ -187,28 +194,39 @@ class OwnershipStore(RedisStore):
         # Released between our SET NX and GET: try once more rather than report nobody.
         return current if current is not None else await self.claim(kind, resource_id, owner)
 
-    async def set_reported(self, kind: Kind, resource_id: str, owner: Owner) -> bool:
+    async def set_reported(
+        self, kind: Kind, resource_id: str, owner: Owner, *, index_call: bool = False
+    ) -> bool:
         """Record ``owner`` as its node's event reports it; False if :meth:`forget_dead` forgot the
-        resource with that node (the event was sent before the node died, and arrived after)."""
+        resource with that node (the event was sent before the node died, and arrived after).
+        ``index_call``: the channel is also a call of the owner's app, from now (StasisStart)."""
         keys = [self._key(kind, resource_id), self._keys.forgotten(kind.value, resource_id)]
         keys.append(self._keys.node_channels(owner.node))
-        args: list[str | float] = [owner.encode(), owner.node, time.time(), kind.value, resource_id]
+        if index_call:
+            keys += [self._keys.calls(owner.app), self._keys.call_apps()]
+        args = [owner.encode(), owner.node, repr(time.time()), kind.value, resource_id, owner.app]
         return bool(await self._set_unless_forgotten(keys=keys, args=args))
 
     async def release(self, kind: Kind, resource_id: str) -> None:
         """Forget the entry (the resource may live on, e.g. a channel gone back to the dialplan)."""
         await self._release(kind, resource_id, "")
 
-    async def end(self, kind: Kind, resource_id: str) -> None:
-        """Forget a resource whose end event came, so that a creation record still on its way skips it."""
-        await self._release(kind, resource_id, str(ENDED_FOR_S))
+    async def end(self, kind: Kind, resource_id: str, *, call_of: str = "") -> None:
+        """Forget a resource whose end event came, so that a creation record still on its way skips it.
+        ``call_of``: the channel is no longer a call of that app either."""
+        await self._release(kind, resource_id, str(ENDED_FOR_S), unindex_call_of=call_of)
 
-    async def release_of_app(self, kind: Kind, resource_id: str, app: str) -> None:
-        """Forget the entry only if it still names ``app`` (a channel moved on keeps its new app)."""
-        await self._release(kind, resource_id, "", app)
+    async def release_of_app(self, kind: Kind, resource_id: str, app: str, *, end_call: bool = False) -> None:
+        """Forget the entry only if it still names ``app`` (a channel moved on keeps its new app);
+        ``end_call``: the channel is no longer a call of ``app`` either, whatever the entry says."""
+        await self._release(kind, resource_id, "", app, unindex_call_of=app if end_call else "")
 
-    async def _release(self, kind: Kind, resource_id: str, tombstone_ttl: str, app: str = "") -> None:
+    async def _release(
+        self, kind: Kind, resource_id: str, tombstone_ttl: str, app: str = "", unindex_call_of: str = ""
+    ) -> None:
         keys = [self._key(kind, resource_id), self._keys.ended(kind.value, resource_id)]
+        if unindex_call_of:
+            keys.append(self._keys.calls(unindex_call_of))
         args = [resource_id, kind.value, self._keys.node_channels(""), tombstone_ttl, app]
         await self._release_script(keys=keys, args=args)
 

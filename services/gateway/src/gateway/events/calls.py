@@ -2,18 +2,16 @@
 
 Keys (:mod:`ariscale_common.keyspace`): ``calls:<app>`` — sorted set, member = channel id,
 score = Unix time of its StasisStart; ``call-apps`` — apps that may have calls (pruned when empty).
-Written by :mod:`gateway.events.tracking`, read by :mod:`gateway.events.grace`.
+Written with the ownership entries (:meth:`gateway.ownership.OwnershipStore.set_reported`, ``end``
+and ``release_of_app`` index and unindex a call in the same script: one round trip per event), read
+and pruned by :mod:`gateway.events.grace`.
 """
-
-import time
 
 from redis.asyncio import Redis
 
 from ariscale_common.keyspace import Keyspace
 from gateway.redis_store import RedisStore, as_str
 
-# Index a call and its app together (one script: no MULTI on a pooled connection per call).
-_ADD = "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) return redis.call('SADD', KEYS[2], ARGV[3])"
 # Remove the app from the index only if it still has no calls (a StasisStart may have just come).
 _PRUNE = "if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0"
 
@@ -23,7 +21,6 @@ class CallIndex(RedisStore):
 
     def __init__(self, redis: Redis, keys: Keyspace) -> None:
         super().__init__(redis, keys)
-        self._add = redis.register_script(_ADD)
         self._prune = redis.register_script(_PRUNE)
 
     def _key(self, app: str) -> str:
@@ -32,10 +29,6 @@ class CallIndex(RedisStore):
     @property
     def _apps_key(self) -> str:
         return self._keys.call_apps()
-
-    async def add(self, app: str, channel_id: str, since: float | None = None) -> None:
-        arrived = since if since is not None else time.time()
-        await self._add(keys=[self._key(app), self._apps_key], args=[repr(arrived), channel_id, app])
 
     async def remove(self, app: str, channel_id: str) -> None:
         await self._redis.zrem(self._key(app), channel_id)

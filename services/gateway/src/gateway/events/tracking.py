@@ -14,7 +14,6 @@ from ariscale_common import fast_json
 from ariscale_common.dialplan import LINK_APP
 from gateway.bridging.members import BridgeMembers, Member
 from gateway.bridging.view import app_bridge_id, is_leg
-from gateway.events.calls import CallIndex
 from gateway.ownership import Kind, Owner, OwnershipStore
 
 log = logging.getLogger(__name__)
@@ -26,12 +25,10 @@ class StasisTracker:
     def __init__(
         self,
         ownership: OwnershipStore,
-        calls: CallIndex,
         members: BridgeMembers,
         member_left: Callable[[str, str], Awaitable[object]] | None = None,
     ) -> None:
         self._ownership = ownership
-        self._calls = calls
         # Who is in which bridge on which node: what a node that dies can no longer tell.
         self._members = members
         # Called with (bridge id, node) when a member leaves a bridge's local bridge on a node,
@@ -69,10 +66,8 @@ class StasisTracker:
         channel_id = event["channel"]["id"]
         # Sent before its node died and consumed after the gateway forgot the channel with it:
         # recording it would bring a dead channel back.
-        if not await self._ownership.set_reported(Kind.CHANNEL, channel_id, owner):
+        if not await self._ownership.set_reported(Kind.CHANNEL, channel_id, owner, index_call=True):
             log.info("StasisStart of %s from %s came after the node died: ignored", channel_id, owner.node)
-            return
-        await self._calls.add(owner.app, channel_id)
 
     async def channel_entered_bridge(self, owner: Owner, event: Event) -> None:
         channel, bridge = event["channel"], event["bridge"]
@@ -93,17 +88,14 @@ class StasisTracker:
         # dialplan, a later request rebuilds the entry from the node.
         # After a move the entry already names the new app (gateway.routing.moves): leave it be.
         channel_id = event["channel"]["id"]
-        await self._calls.remove(owner.app, channel_id)
-        await self._ownership.release_of_app(Kind.CHANNEL, channel_id, owner.app)
+        await self._ownership.release_of_app(Kind.CHANNEL, channel_id, owner.app, end_call=True)
 
     async def application_move_failed(self, owner: Owner, event: Event) -> None:
         # Sent to the old app when the target was not there: the channel stayed where it was.
         await self._ownership.set_reported(Kind.CHANNEL, event["channel"]["id"], owner)
 
     async def channel_destroyed(self, owner: Owner, event: Event) -> None:
-        channel_id = event["channel"]["id"]
-        await self._ownership.end(Kind.CHANNEL, channel_id)
-        await self._calls.remove(owner.app, channel_id)
+        await self._ownership.end(Kind.CHANNEL, event["channel"]["id"], call_of=owner.app)
 
     async def bridge_destroyed(self, owner: Owner, event: Event) -> None:
         bridge_id = str(event["bridge"]["id"])
