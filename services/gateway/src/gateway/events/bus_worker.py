@@ -63,6 +63,11 @@ PREFETCH = 500  # deliveries in flight per consumer: acks come a turn later, not
 HEARTBEAT_S = 10
 QUEUE_WAIT_S = 5.0  # for an app's queue to be declared before its websocket is accepted
 TURN_S = 0.02  # the thread's longest wait for the broker before it settles outcomes again
+# With nothing delivered for BUSY_FOR_S and nothing left to settle, the thread waits this long
+# instead: an idle gateway wakes 10 times a second, not 50 (its idle CPU counted per call under
+# light load). What the loop asks meanwhile (an app's queue for a new websocket) waits as long.
+IDLE_TURN_S = 0.1
+BUSY_FOR_S = 0.5
 RETRY_PAUSE_S = 0.2  # before a message that could not be handled is delivered again
 # Handled deliveries are acknowledged together: one ack per lane at most every ACK_EVERY_S or
 # ACK_BATCH messages (an ack per message was 7 % of the gateway's CPU, and the broker's too).
@@ -147,6 +152,7 @@ class BusWorker(ConsumerProducerMixin):
         self._settled: queue.SimpleQueue[tuple[Lane, Any, Outcome]] = queue.SimpleQueue()
         self._unacked: dict[str, tuple[Lane, Any, int]] = {}  # lane name -> (lane, last handled, count)
         self._acked_at = 0.0
+        self._delivered_at = 0.0  # thread side: when the broker last sent something
         self._declared: set[str] = set()  # thread side: lane names of queues declared
         self._conn: Connection | None = None
         self._thread = threading.Thread(target=self._run_forever, name="amqp-gateway", daemon=True)
@@ -208,7 +214,7 @@ class BusWorker(ConsumerProducerMixin):
     def _run_forever(self) -> None:
         while not self.should_stop:
             try:
-                self.run(safety_interval=TURN_S)
+                self.run()
             except Exception as exc:  # a bug or an unexpected broker answer: start over
                 log.exception("AMQP worker failed; restarting")
                 self._report(LinkState.DOWN, f"{exc!r}; retry in 1 s")
@@ -274,6 +280,32 @@ class BusWorker(ConsumerProducerMixin):
         self._settle()
         self._recover_due()
         self._reconcile()
+
+    def consume(self, *_: Any, **options: Any) -> Iterator[None]:
+        """Kombu's loop (``ConsumerMixin.consume``) with a wait that depends on what is going on
+        (no limit, no timeout: :meth:`run` calls it until the worker stops)."""
+        for kombu_option in ("limit", "timeout", "safety_interval"):
+            options.pop(kombu_option, None)
+        with self.consumer_context(**options) as (conn, _, _):
+            while not self.should_stop:
+                self.on_iteration()
+                try:
+                    conn.drain_events(timeout=self._turn())
+                except TimeoutError:  # socket.timeout
+                    conn.heartbeat_check()
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                else:
+                    self._delivered_at = time.monotonic()
+                    yield None
+
+    def _turn(self) -> float:
+        """How long to wait for the broker before the next turn."""
+        busy = time.monotonic() - self._delivered_at < BUSY_FOR_S or self._unacked or self._changed
+        if busy or any(lane.recover_at for lane in self._lanes.values()):
+            return TURN_S
+        return IDLE_TURN_S
 
     def on_consume_end(self, connection: Connection, channel: Any) -> None:
         self._ack_due(everything=True)  # stopping: what was handled must not be delivered again
