@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
+from ariscale_cluster.private_broker import CTL
+
 # Keys of calls and their resources: none may outlive the calls (keyspace.py names them all).
 # The others (event logs, turns, instances, expiring tombstones) belong to apps or expire. A call
 # key set to expire within LINGER_S is on its way out (a call's assignment lingers 60 s after it).
@@ -99,9 +101,10 @@ def parse_queues(text: str) -> dict[str, tuple[int, int]]:
 
 
 async def broker_queues(env: dict[str, str], vhost: str) -> dict[str, tuple[int, int]]:
-    """The queues of ``vhost`` on the broker that ``env`` (its RABBITMQ_* variables) names."""
+    """The queues of ``vhost`` on the broker that ``env`` (its RABBITMQ_* variables) names; raises
+    when the broker cannot be asked (an empty answer would pass for "nothing left behind")."""
     argv = [
-        "rabbitmqctl",
+        CTL,
         "-q",
         "list_queues",
         "-p",
@@ -114,6 +117,10 @@ async def broker_queues(env: dict[str, str], vhost: str) -> dict[str, tuple[int,
     result = await asyncio.to_thread(
         subprocess.run, argv, capture_output=True, text=True, timeout=60, check=False, env=env
     )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"rabbitmqctl list_queues failed ({result.returncode}): {result.stderr.strip()[-500:]}"
+        )
     return parse_queues(result.stdout)
 
 

@@ -8,8 +8,10 @@ from ariscale_cluster.backing import port_open
 from ariscale_cluster.cluster import wait_until
 from ariscale_cluster.processes import ProcessTable
 
-# The server script itself (Debian's /usr/sbin wrapper would su to the rabbitmq user).
+# The server and CLI scripts themselves: Debian's /usr/sbin wrappers su to the rabbitmq user, whose
+# Erlang cookie is not root's, so its rabbitmqctl cannot reach a node started as root.
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
 
 class PrivateBroker:
