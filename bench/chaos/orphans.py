@@ -36,8 +36,10 @@ def key_kind(key: str, prefix: str) -> str:
 
 
 def left_behind(before: Holdings, after: Holdings, prefix: str) -> dict[str, Any]:
-    """Channels, bridges, call keys and queues present after but not before; queues holding
-    messages or with no consumer count too (events stuck, or a consumer that died)."""
+    """Channels and bridges present after but not before, call keys that outlive their calls, and
+    queues holding messages or with no consumer (events stuck, or a consumer that died; a new queue
+    that someone consumes and that holds nothing is live: a gateway started in place of one killed
+    has a forwarding queue of its own)."""
 
     def new_ids(b: dict[str, list[str]], a: dict[str, list[str]]) -> dict[str, list[str]]:
         found = {node: sorted(set(ids) - set(b.get(node, []))) for node, ids in a.items()}
@@ -47,7 +49,7 @@ def left_behind(before: Holdings, after: Holdings, prefix: str) -> dict[str, Any
     stuck = {
         name: {"messages": messages, "consumers": consumers}
         for name, (messages, consumers) in sorted(after.queues.items())
-        if name not in before.queues or messages > 0 or consumers == 0
+        if messages > 0 or consumers == 0
     }
     channels, bridges = new_ids(before.channels, after.channels), new_ids(before.bridges, after.bridges)
     call_keys = [k for k in keys if key_kind(k, prefix) in CALL_KEY_KINDS]

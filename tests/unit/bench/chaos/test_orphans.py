@@ -25,12 +25,13 @@ def test_new_channels_bridges_and_call_keys_that_do_not_expire_soon_are_orphans(
             f"{P}assign:app:channel:n1-5.3": 86_000,  # the call's end never came: an orphan for a day
             f"{P}gone:channel:n1-5.4": -1,  # not a call key
         },
-        queues={"ariscale.app.app": (0, 1), "ariscale.gateway.dead": (4, 0)},
+        queues={"ariscale.app.app": (0, 1), "ariscale.gateway.dead": (4, 0), "ariscale.gateway.new": (0, 1)},
     )  # fmt: skip
     left = left_behind(before, after, P)
     assert left["channels"] == {"n1": ["n1-5.1"]}
     assert left["bridges"] == {"n1": ["n1-link-7"]}
     assert left["redis_keys"] == [f"{P}assign:app:channel:n1-5.3", f"{P}own:channel:n1-5.1"]
+    # The replacement gateway's own queue (consumed, empty) is live; the dead one's is not.
     assert left["queues"] == {"ariscale.gateway.dead": {"messages": 4, "consumers": 0}}
     assert left["count"] == 5
 
