@@ -24,14 +24,13 @@ import hiredis
 from redis._parsers import BaseParser  # redis-py's own reply-error → exception mapping
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE  # redis-py's per-command options
 from redis.exceptions import ConnectionError, InvalidResponse, ResponseError, TimeoutError
 from redis.utils import DEFAULT_RESP_VERSION
 
 # No command the gateway sends takes long in Redis; a reply later than this means a dead link.
 REPLY_DEADLINE_S = 5.0
 _PUSH = getattr(hiredis, "PushNotification", None)  # hiredis >= 3.2
-EMPTY_RESPONSE = "EMPTY_RESPONSE"  # redis-py's option: the value that stands for an error reply
-NEVER_DECODE = "NEVER_DECODE"
 
 
 class _Link(asyncio.Protocol):
@@ -125,9 +124,12 @@ class MultiplexedRedis(Redis):
 
     _link: _Link | None = None
     _connecting: "asyncio.Task[_Link] | None" = None
+    _plain: bool | None = None  # whether this client may multiplex: decided once
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        if not self._multiplexable():
+        if self._plain is None:
+            self._plain = self._multiplexable()
+        if not self._plain:
             return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         packed = _packed(_words(args))
         retry = self.get_retry()
