@@ -1,4 +1,5 @@
-"""The gateway from a test's side: is an app accepted yet; a second gateway process beside it."""
+"""The gateway from a test's side: is an app accepted yet, which nodes it sees; a second gateway
+process beside it."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -27,3 +28,15 @@ async def second_gateway(
 async def accepts_app(client: httpx.AsyncClient, path: str = "/channels") -> bool:
     """The gateway knows the client's app (it learns new apps from Consul within about a second)."""
     return (await client.get(path)).status_code == 200
+
+
+async def node_states(gateway_url: str) -> dict[str, str]:
+    """The nodes the gateway routes to, as its /health shows them (node id → up, down, drained)."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        return dict((await client.get(f"{gateway_url}/health")).json()["nodes"])
+
+
+async def sees_nodes_up(gateway_url: str, node_ids: list[str]) -> bool:
+    """Every one of ``node_ids`` is up in the gateway's view (a restarted node takes a few seconds)."""
+    states = await node_states(gateway_url)
+    return all(states.get(node) == "up" for node in node_ids)

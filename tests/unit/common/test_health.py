@@ -55,3 +55,11 @@ async def test_the_probe_loop_stops_when_cancelled_just_as_a_probe_finishes() ->
     done, _ = await asyncio.wait({prober}, timeout=30)
     assert done and prober.cancelled(), f"still probing after {calls} probes"
     assert calls == 1
+
+
+def test_nodes_are_reported_beside_the_links_without_changing_the_status() -> None:
+    health = Health("gateway")
+    health.set("redis", LinkState.UP)
+    health.nodes = {"n1": "up", "n2": "down"}
+    report = health.report()
+    assert report.status == "ok" and report.nodes == {"n1": "up", "n2": "down"}

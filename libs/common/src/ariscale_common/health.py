@@ -32,6 +32,9 @@ class HealthReport(BaseModel):
     service: str
     status: str  # "ok" when every link is up, else "degraded"
     links: dict[str, LinkStatus]
+    # The Asterisk nodes the service sees (node id → "up", "down" or "drained"), where it has a
+    # view of them; a node down degrades the cluster, not this service, so status ignores them.
+    nodes: dict[str, str] = {}
 
 
 class Health:
@@ -40,6 +43,7 @@ class Health:
     def __init__(self, service: str) -> None:
         self.service = service
         self._links: dict[str, LinkStatus] = {}
+        self.nodes: dict[str, str] = {}
 
     def set(self, link: str, state: LinkState, detail: str = "") -> None:
         """Record a transition; log it only when the state actually changes."""
@@ -61,7 +65,10 @@ class Health:
     def report(self) -> HealthReport:
         healthy = all(s.state is LinkState.UP for s in self._links.values())
         return HealthReport(
-            service=self.service, status="ok" if healthy else "degraded", links=dict(self._links)
+            service=self.service,
+            status="ok" if healthy else "degraded",
+            links=dict(self._links),
+            nodes=dict(self.nodes),
         )
 
 

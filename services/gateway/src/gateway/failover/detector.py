@@ -1,7 +1,7 @@
 """A node died: tell the apps what it can no longer tell them, and carry its bridges elsewhere.
 
-Detection. Every gateway follows Consul's view of the nodes (:class:`ConsulWatch`, refreshed every
-second; a node agent fails its node's check as soon as ARI stops answering). A node that is
+Detection. Every gateway follows Consul's view of the nodes (:class:`ConsulWatch`, which hears of a
+change at once; a node agent fails its node's check as soon as ARI stops answering). A node that is
 critical, or gone from the catalog, is an *incident*; one gateway handles it:
 
 * :class:`~gateway.failover.incidents.Incidents` makes sure one gateway handles it, once.
