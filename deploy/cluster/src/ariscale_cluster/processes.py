@@ -75,6 +75,11 @@ class ProcessTable:
                 start_new_session=True,
             )
         (self.pid_dir / f"{component}.pid").write_text(f"{proc.pid}\n")
+        previous = self._children.get(component)
+        if previous is not None:
+            # It died without our stop or kill (a crash, another table's kill): reap it now,
+            # or its Popen, dropped unwaited, warns at garbage collection (an error under pytest).
+            previous.poll()
         self._children[component] = proc
         return proc.pid
 
