@@ -28,7 +28,7 @@ from tests.support.ari import AppEvents
 from tests.support.bridges import until_nodes_empty
 from tests.support.callers import Callers, callers
 from tests.support.cluster_apps import ClusterApps, FreshApp
-from tests.support.gateway import accepts_app, sees_nodes_up
+from tests.support.gateway import accepts_app, sees_nodes
 from tests.support.markers import mark_folder
 from tests.support.node_agent import served
 from tests.support.waiting import until
@@ -257,8 +257,8 @@ async def gw(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """ARI through the gateway as the registered app, connected (see ``app_events``), with every
     node up in the gateway's view (a node an earlier test restarted may take a few seconds)."""
-    node_ids = [node.node_id for node in cluster.spec.nodes]
-    await until(lambda: sees_nodes_up(gateway_url, node_ids), message=f"the gateway sees {node_ids} up")
+    every_node_up = {node.node_id: "up" for node in cluster.spec.nodes}
+    await until(lambda: sees_nodes(gateway_url, every_node_up), message=f"the gateway sees {every_node_up}")
     async with httpx.AsyncClient(base_url=f"{gateway_url}/ari", auth=registered_app.auth, timeout=20) as c:
         yield c
 

@@ -12,7 +12,7 @@ from ariscale_cluster import Cluster
 from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from ariscale_common.keyspace import Keyspace
 from tests.e2e.conftest import BLACK_HOLE, RegisteredApp
-from tests.support.gateway import accepts_app, node_states, second_gateway
+from tests.support.gateway import accepts_app, answers_get, second_gateway, sees_nodes
 from tests.support.ownership import recorded_channels
 from tests.support.waiting import until
 
@@ -59,7 +59,7 @@ async def test_a_channel_whose_id_names_another_node_is_read_where_it_lives(
     name another node: requests go where the channel lives, never where its id points."""
     assert (await registry.post("/nodes/n2/drain")).status_code == 200  # new channels go to n1
     try:
-        await until(lambda: _sees(gateway_url, "n2", "drained"), message="the gateway sees n2 drained")
+        await until(lambda: sees_nodes(gateway_url, {"n2": "drained"}), message="the gateway sees n2 drained")
         channel_id = f"n2-{uuid.uuid4().hex[:12]}"
         params = {"endpoint": BLACK_HOLE, "app": registered_app.name, "channelId": channel_id}
         assert (await gw.post("/channels/create", params=params)).status_code == 200
@@ -70,18 +70,10 @@ async def test_a_channel_whose_id_names_another_node_is_read_where_it_lives(
         variable = await gw.get(f"/channels/{channel_id}/variable", params={"variable": "CHANNEL(name)"})
         assert variable.status_code == 200, variable.text
         assert (await gw.delete(f"/channels/{channel_id}")).status_code == 204
-        await until(lambda: _answers(gw, f"/channels/{channel_id}", 404), message="the channel gone")
+        await until(lambda: answers_get(gw, f"/channels/{channel_id}", 404), message="the channel gone")
     finally:
         assert (await registry.delete("/nodes/n2/drain")).status_code == 200
-    await until(lambda: _sees(gateway_url, "n2", "up"), message="the gateway sees n2 up again")
-
-
-async def _answers(gw: httpx.AsyncClient, path: str, status: int) -> bool:
-    return (await gw.get(path)).status_code == status
-
-
-async def _sees(gateway_url: str, node: str, state: str) -> bool:
-    return (await node_states(gateway_url)).get(node) == state
+    await until(lambda: sees_nodes(gateway_url, {"n2": "up"}), message="the gateway sees n2 up again")
 
 
 async def _no_channels(gw: httpx.AsyncClient) -> bool:

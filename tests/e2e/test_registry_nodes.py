@@ -9,7 +9,7 @@ from ariscale_cluster import Cluster
 from ariscale_common.bus import app_binding, stasis_routing_key
 from tests.e2e.conftest import RegisteredApp
 from tests.support.answering import answering_from_bus
-from tests.support.gateway import node_states
+from tests.support.gateway import sees_nodes
 from tests.support.node_agent import forgotten, served
 from tests.support.sip_edge import calls_per_node, dispatch_set, health_is, node_health
 from tests.support.sipp import place_calls
@@ -61,7 +61,7 @@ async def test_killed_node_goes_critical_gets_no_calls_and_comes_back(
         await until(
             lambda: health_is(registry, "n2", "critical"), timeout=20, message="n2 critical in /nodes"
         )
-        await until(lambda: _gateway_sees(gateway_url, {"n1": "up", "n2": "down"}),
+        await until(lambda: sees_nodes(gateway_url, {"n1": "up", "n2": "down"}),
                     message="the gateway's /health shows n2 down")  # fmt: skip
         await until(lambda: dispatch_set(cluster) == {cluster.spec.nodes[0].sip_address}, timeout=15,
                     message="the edge stops sending calls to n2")  # fmt: skip
@@ -89,18 +89,14 @@ async def test_drained_node_gets_no_new_calls(
         await until(lambda: dispatch_set(cluster) == {cluster.spec.nodes[1].sip_address}, timeout=15,
                     message="the edge follows the drain")  # fmt: skip
         assert await calls_per_node(cluster, registered_app.name, registered_app.extension, 20) == {"n2": 20}
-        await until(lambda: _gateway_sees(gateway_url, {"n1": "drained", "n2": "up"}),
+        await until(lambda: sees_nodes(gateway_url, {"n1": "drained", "n2": "up"}),
                     message="the gateway's /health shows n1 drained")  # fmt: skip
     finally:
         assert (await registry.delete("/nodes/n1/drain")).status_code == 200
     await until(lambda: len(dispatch_set(cluster)) == 2, timeout=15, message="n1 back in the dispatch set")
     assert (await node_health(registry))["n1"] == ("passing", False)
-    await until(lambda: _gateway_sees(gateway_url, {"n1": "up", "n2": "up"}),
+    await until(lambda: sees_nodes(gateway_url, {"n1": "up", "n2": "up"}),
                 message="the gateway's /health shows n1 up again")  # fmt: skip
-
-
-async def _gateway_sees(gateway_url: str, states: dict[str, str]) -> bool:
-    return await node_states(gateway_url) == states
 
 
 async def test_agent_stopped_cleanly_deregisters_its_node_and_comes_back(

@@ -19,7 +19,7 @@ from ariscale_cluster import Cluster
 from ariscale_cluster.extra_gateway import start_extra_gateway, stop_extra_gateway
 from bench.stuck_consumer import PACED, TARGET_ID, AppAuth, stuck_beside
 from tests.e2e.conftest import BLACK_HOLE, OtherApp, RegisteredApp
-from tests.support.gateway import accepts_app
+from tests.support.gateway import accepts_app, answers_get
 from tests.support.waiting import until
 
 
@@ -255,7 +255,7 @@ async def test_row5_recording_over_another_apps_file_is_refused(
         assert started.status_code == 201, started.text
         assert (await gw.post(f"/recordings/live/{name}/stop")).status_code == 204
         await until(
-            lambda: _status_is(gw, f"/recordings/stored/{name}", 200), message="A's recording is stored"
+            lambda: answers_get(gw, f"/recordings/stored/{name}", 200), message="A's recording is stored"
         )
         for if_exists in ("overwrite", "append", "fail"):
             attempt = await intruder.client.post(
@@ -272,10 +272,6 @@ async def test_row5_recording_over_another_apps_file_is_refused(
         await gw.delete(f"/recordings/stored/{name}")
         await gw.delete(f"/bridges/{own}")
         await intruder.client.delete(f"/bridges/{theirs}")
-
-
-async def _status_is(client: httpx.AsyncClient, path: str, status: int) -> bool:
-    return (await client.get(path)).status_code == status
 
 
 # -- row 6: ids another app created cannot be created again (shadowed) -----------------------------

@@ -36,7 +36,13 @@ async def node_states(gateway_url: str) -> dict[str, str]:
         return dict((await client.get(f"{gateway_url}/health")).json()["nodes"])
 
 
-async def sees_nodes_up(gateway_url: str, node_ids: list[str]) -> bool:
-    """Every one of ``node_ids`` is up in the gateway's view (a restarted node takes a few seconds)."""
-    states = await node_states(gateway_url)
-    return all(states.get(node) == "up" for node in node_ids)
+async def sees_nodes(gateway_url: str, states: dict[str, str]) -> bool:
+    """Each node named in ``states`` is in its state in the gateway's view (``up``, ``down``,
+    ``drained``); a restarted node takes a few seconds."""
+    seen = await node_states(gateway_url)
+    return all(seen.get(node) == state for node, state in states.items())
+
+
+async def answers_get(client: httpx.AsyncClient, path: str, status: int) -> bool:
+    """``GET path`` answers ``status`` (for waits on a resource coming or going)."""
+    return (await client.get(path)).status_code == status
