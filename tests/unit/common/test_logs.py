@@ -24,6 +24,22 @@ def test_a_line_is_json_with_the_calls_context() -> None:
     assert "channel" not in json.loads(formatter.format(record("outside")))
 
 
+def test_a_lines_time_is_its_records_to_the_millisecond_and_its_text_is_kept_as_written() -> None:
+    formatter = JsonFormatter("gateway")
+    lines = []
+    for created in (1796025951.4148, 1796025951.9991, 1796025952.0, 1796025951.5):
+        rec = record("appel de José → %s", "n1")
+        rec.created, rec.msecs = created, (created - int(created)) * 1000
+        lines.append(json.loads(formatter.format(rec)))
+    assert [line["ts"] for line in lines] == [
+        "2026-11-30T08:05:51.414Z",
+        "2026-11-30T08:05:51.999Z",
+        "2026-11-30T08:05:52.000Z",
+        "2026-11-30T08:05:51.500Z",  # a second formatted before, again
+    ]
+    assert lines[0]["msg"] == "appel de José → n1"
+
+
 def test_secrets_never_reach_a_line() -> None:
     for text, secret in (
         ("connecting to amqp://guest:s3cr3t@127.0.0.1:5672/v", "s3cr3t"),

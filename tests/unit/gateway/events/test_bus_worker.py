@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from ariscale_common import Health
+from ariscale_common import Health, LinkState
 from gateway.events.bus_worker import BusWorker
+from tests.support.waiting import until
 
 
 async def nothing(*_: Any) -> Any:
@@ -37,3 +38,16 @@ def test_once_a_delivery_is_left_unacknowledged_its_lane_handles_nothing_more(
         assert pushed == [1]
     finally:
         loop.close()
+
+
+async def test_a_worker_stopped_while_the_broker_is_unreachable_ends_its_thread() -> None:
+    """Nothing listens on the broker's port, so the worker waits in Kombu's reconnect loop; told to
+    stop, it must leave it (it used to go on retrying, the gateway's shutdown gave up joining it
+    after 10 s, and an orchestrator's 10 s grace killed the process)."""
+    health = Health("test")
+    loop = asyncio.get_running_loop()
+    worker = BusWorker("amqp://guest:guest@127.0.0.1:1//", "g.1", loop, health, nothing, nothing, nothing)
+    worker.start()
+    await until(lambda: health.state("amqp") is LinkState.DOWN, message="the worker failing to connect")
+    await worker.stop()
+    assert not worker._thread.is_alive()

@@ -113,6 +113,10 @@ def gateway_queue(gateway_id: str) -> Queue:
     return Queue(gateway_queue_name(gateway_id), exchange=_gateways, routing_key=gateway_id, auto_delete=True)
 
 
+class _Stopping(Exception):
+    """Raised out of Kombu's reconnect loop once the worker is told to stop."""
+
+
 class BusWorker(ConsumerProducerMixin):
     """Consumes its share of the nodes' ownership queues, this gateway's queue and the queues of
     apps it dispatches."""
@@ -215,6 +219,8 @@ class BusWorker(ConsumerProducerMixin):
         while not self.should_stop:
             try:
                 self.run()
+            except _Stopping:
+                return
             except Exception as exc:  # a bug or an unexpected broker answer: start over
                 log.exception("AMQP worker failed; restarting")
                 self._report(LinkState.DOWN, f"{exc!r}; retry in 1 s")
@@ -233,6 +239,7 @@ class BusWorker(ConsumerProducerMixin):
                 interval_start=0.2,
                 interval_step=0.5,
                 interval_max=self._reconnect_max,
+                callback=self._unless_stopping,
             )
             yield conn
 
@@ -246,7 +253,9 @@ class BusWorker(ConsumerProducerMixin):
                 transport=ReadAheadTransport,
                 transport_options={"confirm_publish": True},
             )
-            conn.ensure_connection(self.on_connection_error, self.connect_max_retries)
+            conn.ensure_connection(
+                self.on_connection_error, self.connect_max_retries, callback=self._unless_stopping
+            )
             self._producer_connection = conn
         return self._producer_connection
 
@@ -255,6 +264,12 @@ class BusWorker(ConsumerProducerMixin):
             with contextlib.suppress(Exception):
                 self._producer_connection.close()
             self._producer_connection = None
+
+    def _unless_stopping(self) -> None:
+        """Kombu calls this at least once a second while it waits to reconnect: a gateway that is
+        shutting down during a broker outage stops waiting (it was killed after the join's 10 s)."""
+        if self.should_stop:
+            raise _Stopping
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
         self._report(LinkState.DOWN, f"{exc!r}; retry in {interval:.1f} s")
