@@ -35,9 +35,10 @@ async def test_wiped_kv_heals_while_running(
 async def test_kv_lost_by_a_consul_restart_heals_at_once(
     settings: Settings, app_name: str, consul_http: httpx.AsyncClient, kv_get: KvGet
 ) -> None:
-    """Consul (dev mode) restarts empty: the registry notices its mark is gone and re-syncs
-    without waiting for its periodic re-sync."""
-    settings = settings.model_copy(update={"kv_resync_interval": 3600.0})
+    """Consul (dev mode) restarts empty: the registry hears of the change (its blocking query on
+    the KV), finds its mark gone and re-syncs: neither its periodic re-sync nor its periodic look
+    for the mark would come within the hour."""
+    settings = settings.model_copy(update={"kv_resync_interval": 3600.0, "kv_check_interval": 3600.0})
     async with running_registry(settings) as running:
         await running.client.post("/apps", json={"name": app_name})
         prefix = settings.consul.kv_prefix

@@ -66,6 +66,24 @@ def edge_settings(settings: Settings, kamailio_edge: ClusterSpec) -> Settings:
     )
 
 
+async def test_a_change_in_consul_reaches_the_list_without_a_poll(
+    edge_settings: Settings, consul_nodes: ConsulNodes, node_id: str
+) -> None:
+    """A node registered, then failing its check: Consul's blocking query wakes the sync, which
+    would otherwise look only once an hour here (with a real Kamailio: a failing reload would be
+    retried, and each retry reads Consul)."""
+    edge = edge_settings.sip_edge.model_copy(update={"poll_interval": 3600.0})
+    settings = edge_settings.model_copy(update={"sip_edge": edge})
+    path = Path(edge.dispatcher_list)
+    a, b = DispatchTarget(f"{node_id}-a", "127.0.0.1:5073"), DispatchTarget(f"{node_id}-b", "127.0.0.1:5074")
+    async with running_registry(settings):
+        await consul_nodes.register(a.node_id, a.sip_address)
+        await consul_nodes.register(b.node_id, b.sip_address)
+        await until(lambda: listed(path) == {a, b}, timeout=EDGE_DEADLINE, message="both nodes listed")
+        await consul_nodes.set_passing(a.node_id, False)
+        await until(lambda: listed(path) == {b}, timeout=EDGE_DEADLINE, message="the failing node gone")
+
+
 def sip_options_status(edge_port: int) -> int:
     """Send one SIP OPTIONS to the edge over UDP; return the status code of its answer."""
     branch, tag, call_id = (uuid.uuid4().hex for _ in range(3))

@@ -1,26 +1,20 @@
 """The gateway's view of Consul: healthy nodes and registered apps, kept current by blocking queries.
 
-Two long polls follow Consul (its blocking queries: the answer comes as soon as something changed,
-else after ``WAIT_S``): the node service's health, and the KV under the prefix (apps and drained
-nodes). A change reaches the gateway at once, and an idle gateway asks Consul twice per ``WAIT_S``
-rather than several times a second. Readers get the last snapshot without waiting. The HTTP is
-async (httpx): nothing holds a thread, and stopping is immediate. While Consul cannot be read,
-each poll backs off and /health says so.
+Two long polls follow Consul (:mod:`ariscale_common.consul_query`): the node service's health, and
+the KV under the prefix (apps and drained nodes). A change reaches the gateway at once, and an idle
+gateway asks Consul twice per ``WAIT_S`` rather than several times a second. Readers get the last
+snapshot without waiting. While Consul cannot be read, each poll backs off and /health says so.
 """
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from ariscale_common import Health, LinkState
-from ariscale_common.background import BackgroundTask
+from ariscale_common.consul_query import ConsulQuery, Following, LinkReport, consul_client
 from ariscale_common.discovery import (
     NODE_SERVICE,
     AppRecord,
@@ -33,11 +27,7 @@ from gateway.nodes import Node
 
 log = logging.getLogger(__name__)
 
-WAIT_S = 20  # a blocking query's longest wait (Consul adds up to 1/16 of it)
-MAX_BACKOFF_S = 10.0
 FRESH_GAP_S = 0.1  # fresh() reads Consul at most this often, however many ask
-# Between two answers of one poll: an index that keeps changing must not become a busy loop.
-MIN_GAP_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,31 +36,16 @@ class Snapshot:
     apps: dict[str, AppRecord]
 
 
-@dataclass
-class _Part:
-    """One followed Consul query: its last answer and the index it came with."""
-
-    name: str
-    index: int = 0
-    data: list[dict[str, Any]] = field(default_factory=list)
-
-
 class ConsulWatch:
     def __init__(self, consul_url: str, kv_prefix: str, health: Health, retry_s: float = 1.0) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=consul_url.rstrip("/"), timeout=httpx.Timeout(5.0, read=WAIT_S * 1.25 + 5)
-        )
+        self._http = consul_client(consul_url)
         self._kv_prefix = kv_prefix
         self._health = health
-        self._retry_s = retry_s
         self.snapshot = Snapshot(nodes={}, apps={})
-        self._nodes = _Part("nodes")
-        self._kv = _Part("kv")
-        self._failing: set[str] = set()
-        self._tasks = [
-            BackgroundTask("consul-watch-nodes", lambda: self._follow(self._nodes, self._read_nodes)),
-            BackgroundTask("consul-watch-kv", lambda: self._follow(self._kv, self._read_kv)),
-        ]
+        self._nodes = ConsulQuery(self._http, "nodes", f"/v1/health/service/{NODE_SERVICE}")
+        self._kv = ConsulQuery(self._http, "kv", f"/v1/kv/{kv_prefix}", kv=True, recurse="true")
+        self._report = LinkReport(health)
+        self._following = Following(self._http, [self._nodes, self._kv], self._rebuild, self._report, retry_s)
         self._reading: asyncio.Future[Snapshot] | None = None  # fresh()'s last read
         self._reading_started = 0.0  # loop time
 
@@ -78,26 +53,24 @@ class ConsulWatch:
         self._health.set("consul", LinkState.CONNECTING)
         with contextlib.suppress(Exception):
             await self.refresh()
-        for task in self._tasks:
-            task.start()
+        self._following.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            await task.stop()
-        await self._http.aclose()
+        await self._following.stop()
 
     def healthy_nodes(self) -> list[Node]:
         return [n for n in self.snapshot.nodes.values() if n.healthy]
 
     async def refresh(self) -> Snapshot:
         """Read nodes and apps now, without waiting for a change."""
-        nodes, kv = await asyncio.gather(self._read_nodes(None), self._read_kv(None))
+        nodes, kv = await asyncio.gather(self._nodes.get(), self._kv.get())
         # The polls may have applied newer answers meanwhile: keep those.
-        for part, (index, data) in ((self._nodes, nodes), (self._kv, kv)):
-            if index >= part.index:
-                part.index, part.data = index, data
+        for query, (index, data) in ((self._nodes, nodes), (self._kv, kv)):
+            if index >= query.index:
+                query.take(index, data)
         self._rebuild()
-        self._reached(self._nodes.name, self._kv.name)
+        for query in (self._nodes, self._kv):
+            self._report(query.name, None)
         return self.snapshot
 
     async def fresh(self) -> Snapshot:
@@ -121,52 +94,6 @@ class ConsulWatch:
             log.debug("fresh read of Consul failed: %r", exc)
             return self.snapshot
 
-    async def _follow(
-        self, part: _Part, read: Callable[[int | None], Awaitable[tuple[int, list[dict[str, Any]]]]]
-    ) -> None:
-        """Answer after answer of one blocking query, each applied as it comes."""
-        delay = self._retry_s
-        while True:
-            try:
-                index, data = await read(max(part.index, 1))
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                part.index = 0  # Consul may come back restarted, with indexes from 1 again
-                self._failed(part.name, f"{exc!r}; retry in {delay:.0f} s")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_S)
-                continue
-            delay = self._retry_s
-            changed = index != part.index
-            # An index that went backwards is a restarted Consul: its answer is the truth now.
-            part.index, part.data = index, data
-            if changed:
-                self._rebuild()
-            self._reached(part.name)
-            await asyncio.sleep(MIN_GAP_S)
-
-    async def _read_nodes(self, index: int | None) -> tuple[int, list[dict[str, Any]]]:
-        return await self._get(f"/v1/health/service/{NODE_SERVICE}", index)
-
-    async def _read_kv(self, index: int | None) -> tuple[int, list[dict[str, Any]]]:
-        index, items = await self._get(f"/v1/kv/{self._kv_prefix}", index, recurse="true")
-        for item in items:  # as py-consul gives them (and the discovery helpers take them)
-            item["Value"] = base64.b64decode(item["Value"]) if item.get("Value") else None
-        return index, items
-
-    async def _get(self, path: str, index: int | None, **params: str) -> tuple[int, list[dict[str, Any]]]:
-        """A read of ``path``, blocking until its index passes ``index`` (if given)."""
-        if index is not None:
-            params |= {"index": str(index), "wait": f"{WAIT_S}s"}
-        answer = await self._http.get(path, params=params)
-        if answer.status_code == 404:  # a KV prefix with no key under it
-            return int(answer.headers["X-Consul-Index"]), []
-        answer.raise_for_status()
-        new_index = int(answer.headers["X-Consul-Index"])
-        body = answer.json()
-        if not isinstance(body, list):
-            raise TypeError(f"Consul answered {path} with {type(body).__name__}, not a list")
-        return new_index, body
-
     def _rebuild(self) -> None:
         """The snapshot from the last answers of both queries."""
         kv = self._kv.data
@@ -180,15 +107,6 @@ class ConsulWatch:
         else:
             self.snapshot = Snapshot(nodes=nodes, apps=_app_records(app_items(self._kv_prefix, apps)))
         self._health.nodes = {node.node_id: _node_state(node) for node in nodes.values()}
-
-    def _reached(self, *parts: str) -> None:
-        self._failing.difference_update(parts)
-        if not self._failing:
-            self._health.set("consul", LinkState.UP)
-
-    def _failed(self, part: str, detail: str) -> None:
-        self._failing.add(part)
-        self._health.set("consul", LinkState.DOWN, detail)
 
 
 def _node(entry: dict[str, Any], drained_ids: set[str]) -> Node:

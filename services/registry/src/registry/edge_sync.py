@@ -1,9 +1,10 @@
 """Keeps Kamailio's dispatch set equal to the healthy (passing), undrained nodes.
 
-Every ``poll_interval`` seconds (or at once after a drain change) the set is recomputed from
-Consul. When it differs from what Kamailio last loaded, the list file is rewritten (atomically,
-line format in ``ariscale_common.sip_edge``) and ``kamcmd dispatcher.reload`` makes Kamailio
-re-read it without a restart. No healthy node gives an empty file: Kamailio then answers 503.
+The set is recomputed from Consul at once after a change there (:meth:`EdgeSync.nudge`, from
+:mod:`registry.consul_changes`, and the drain API) and every ``poll_interval`` seconds besides.
+When it differs from what Kamailio last loaded, the list file is rewritten (atomically, line
+format in ``ariscale_common.sip_edge``) and ``kamcmd dispatcher.reload`` makes Kamailio re-read
+it without a restart. No healthy node gives an empty file: Kamailio then answers 503.
 While Consul does not answer, the file is left alone: an unknown set is not an empty one.
 """
 
@@ -70,7 +71,7 @@ class EdgeSync:
     async def run(self) -> None:
         # Capped low: the loop is cheap, and a refused reload ("Ongoing reload") must be retried
         # soon after Kamailio's rate limit lets it through.
-        backoff = Backoff(initial=self._settings.poll_interval, maximum=2.0, jitter=0.2)
+        backoff = Backoff(initial=0.5, maximum=2.0, jitter=0.2)
         while not self._stopping:
             try:
                 await self.sync_once()

@@ -6,8 +6,9 @@ what differs, delete keys of apps the database does not have) as soon as Consul 
 start-up, and every ``resync_interval`` seconds, so a wiped or edited KV heals by itself.
 
 Each re-sync ends with the mirror's mark (``ariscale_common.discovery.mirrored_key``), and the loop
-looks for it every ``check_interval``: a Consul that restarted empty gets its apps back within
-about that long (meanwhile the nodes and gateways keep the apps they had).
+looks for it whenever the KV changes (:meth:`AppMirror.nudge`, from :mod:`registry.consul_changes`)
+and every ``check_interval``: a Consul that restarted empty gets its apps back at once (meanwhile
+the nodes and gateways keep the apps they had).
 """
 
 import asyncio
@@ -33,7 +34,7 @@ class AppMirror:
         store: ConsulStore,
         load_records: Callable[[], Awaitable[list[AppRecord]]],
         resync_interval: float,
-        check_interval: float = 1.0,
+        check_interval: float = 10.0,
     ) -> None:
         self._store = store
         self._load_records = load_records
@@ -102,6 +103,10 @@ class AppMirror:
                 backoff.reset()
                 delay = self._check_interval
             await sleep_or_wake(self._dirty, delay)
+
+    def nudge(self) -> None:
+        """Look for the mirror's mark now (the KV changed: Consul may have restarted empty)."""
+        self._dirty.set()
 
     def stop(self) -> None:
         """End :meth:`run` after its current step (not cancelled halfway through a write)."""

@@ -15,6 +15,7 @@ from ariscale_common.service_app import create_service_app
 from registry import db, metrics
 from registry.api import router
 from registry.apps import AppService, load_records
+from registry.consul_changes import ConsulChanges
 from registry.consul_store import ConsulStore
 from registry.dashboard import DashboardService
 from registry.edge_sync import EdgeSync
@@ -46,7 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         node_ari = NodeAri(settings.ari.user, settings.ari.password, settings.node_ari_timeout)
         edge = EdgeSync(store, settings.sip_edge, health)
         sessions = db.session_factory(engine)
-        mirror = AppMirror(store, partial(load_records, sessions), settings.kv_resync_interval)
+        mirror = AppMirror(
+            store, partial(load_records, sessions), settings.kv_resync_interval, settings.kv_check_interval
+        )
+        changes = ConsulChanges(
+            settings.consul.url, settings.consul.kv_prefix, health, listeners=[edge.nudge, mirror.nudge]
+        )
         redis = settings.redis.client()
 
         async def consumers(name: str) -> int | None:
@@ -72,9 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(mirror.run(), name="kv-mirror"),
             asyncio.create_task(edge.run(), name="sip-edge-sync"),
         ]
+        changes.start()
         try:
             yield
         finally:
+            await changes.stop()
             mirror.stop()
             edge.stop()
             await redis.aclose()

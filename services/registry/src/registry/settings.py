@@ -12,8 +12,9 @@ class SipEdgeSettings(BaseModel):
     dispatcher_list: str = ".cluster/kamailio/dispatcher.list"
     ctl_socket: str = ".cluster/kamailio/kamailio_ctl"
     kamcmd: str = "kamcmd"
-    # How often the dispatch set is recomputed from Consul (the issue allows 5 s per change).
-    poll_interval: float = 1.0
+    # The dispatch set is recomputed as soon as Consul reports a change (registry.consul_changes),
+    # and at least this often besides.
+    poll_interval: float = 30.0
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     # Full KV re-sync from the database: at start, after Consul comes back, and this often.
     kv_resync_interval: float = 30.0
+    # The mirror looks for its mark whenever the KV changes (a Consul restarted empty), and at
+    # least this often besides.
+    kv_check_interval: float = 10.0
     # Per-node ARI look-ups (app state, channel and bridge counts) give up after this long.
     node_ari_timeout: float = 2.0
     # The dashboard's charts come from this Prometheus (none: no charts); make up sets it.
