@@ -63,6 +63,9 @@ def process_groups(cluster: Cluster, broker: str) -> dict[str, list[int]]:
         "redis": pids("redis"),
         "asterisk": pids(*(f"asterisk-{n.node_id}" for n in spec.nodes)),
         "kamailio": pids("kamailio"),
+        # Not on a call's path (outside the control plane's sum), but the cluster's all the same.
+        "registry": pids("registry"),
+        "consul": pids("consul"),
     }
     for node in spec.nodes:
         groups[f"asterisk-{node.node_id}"] = pids(f"asterisk-{node.node_id}")
